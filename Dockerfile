@@ -1,0 +1,34 @@
+# mmc-repro container: a CUDA runtime base, the project's one install recipe (`make venv`), `make reproduce` by default.
+#   docker build -t mmc-repro .
+#   docker run --gpus all -v /path/to/datasets:/data -v $PWD/results:/work/results mmc-repro            # reproduce
+#   docker run --gpus all -p 8888:8888 -v /path/to/datasets:/data mmc-repro make lab                    # JupyterLab
+# BASE_IMAGE can point at any Debian/Ubuntu image with Python 3.11 available (e.g. a local debootstrap base to test
+# the build without registry access); torch's wheels bring their own CUDA libraries, the base needs only the driver.
+ARG BASE_IMAGE=nvidia/cuda:13.0.2-runtime-ubuntu24.04
+FROM ${BASE_IMAGE}
+
+ENV DEBIAN_FRONTEND=noninteractive \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    MMC_DATA_DIR=/data \
+    HF_HUB_OFFLINE=1 \
+    MPLBACKEND=Agg
+
+# hadolint ignore=DL3008
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-venv python3-dev make git ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+
+RUN useradd --create-home --uid 1000 mmc && mkdir -p /work /data && chown mmc:mmc /work /data
+USER mmc
+WORKDIR /work
+
+# Same recipe as on the host: the Makefile creates the environment from requirements.txt.
+COPY --chown=mmc:mmc requirements.txt pyproject.toml Makefile ./
+COPY --chown=mmc:mmc mmc_core/__init__.py mmc_core/__init__.py
+RUN make venv PYTHON=python3 VENV=/work/.venv
+
+COPY --chown=mmc:mmc . .
+
+EXPOSE 8888
+CMD ["make", "reproduce", "DATA_DIR=/data"]

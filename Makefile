@@ -1,0 +1,74 @@
+# mmc-repro: one recipe for the local virtual environment, CI and the container image.
+#   make test                      unit tests + every notebook at the smoke profile (nbval)
+#   make reproduce PROFILE=quick   execute every notebook with papermill, then write results/REPORT.md
+#   make data DATA_MIRROR=DIR      fill the data directory from a local mirror (else download), checking sha256
+#   make lab                       JupyterLab on the notebooks
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+PYTHON      ?= python3
+VENV        ?= .venv
+PY          := $(VENV)/bin/python
+DATA_DIR    ?= $(CURDIR)/data/raw
+DATA_MIRROR ?=
+RESULTS_DIR ?= $(CURDIR)/results
+PROFILE     ?= smoke
+DEVICE      ?= auto
+NOTEBOOKS   ?= $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
+PYTEST_ARGS ?=
+LAB_PORT    ?= 8888
+
+export MMC_DATA_DIR := $(DATA_DIR)
+export MMC_RESULTS_DIR := $(RESULTS_DIR)
+export HF_HUB_OFFLINE := 1
+export MPLBACKEND := Agg
+export PYTHONHASHSEED := 0
+
+.PHONY: venv data test unit nbval reproduce report lab bench clean help
+
+help:
+	@sed -n '2,6p' Makefile
+
+# The environment: created on first use, re-created when the pins change.
+$(VENV)/.installed: requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade pip
+	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --no-deps --no-build-isolation -e .
+	touch $@
+
+venv: $(VENV)/.installed
+
+data: venv
+	$(PY) -m mmc_core.data.fetch --data-dir "$(DATA_DIR)" $(if $(DATA_MIRROR),--mirror "$(DATA_MIRROR)",)
+
+unit: venv
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+# nbval re-executes each notebook as committed (its parameters cell holds the smoke profile); results go to a
+# throw-away directory so a test never reuses or overwrites a real reproduction.
+nbval: venv
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	MMC_RESULTS_DIR=$$tmp $(PY) -m pytest --nbval-lax --nbval-current-env \
+	  --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(NOTEBOOKS) $(PYTEST_ARGS)
+
+test: data unit nbval
+
+reproduce: data
+	mkdir -p "$(RESULTS_DIR)/notebooks"
+	for nb in $(NOTEBOOKS); do \
+	  out="$(RESULTS_DIR)/notebooks/$${nb#notebooks/}"; mkdir -p "$$(dirname "$$out")"; \
+	  echo "== $$nb (profile $(PROFILE))"; \
+	  $(PY) -m papermill -k python3 --cwd "$$(dirname "$$nb")" -p profile $(PROFILE) -p device $(DEVICE) \
+	    "$$nb" "$$out"; \
+	done
+	$(MAKE) report
+
+report: venv
+	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
+
+lab: venv
+	$(VENV)/bin/jupyter lab --ip=0.0.0.0 --port=$(LAB_PORT) --no-browser notebooks
+
+clean:
+	rm -rf "$(RESULTS_DIR)" .pytest_cache

@@ -1,0 +1,113 @@
+"""Command line: `python -m mmc_core datasets | methods | run METHOD DATASET --seeds N | report`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pandas as pd
+
+
+def _parse_params(items: list[str]) -> dict:
+    """key=value pairs; values parsed as JSON when possible (numbers, true/false), else kept as strings."""
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"--param expects key=value, got {item!r}.")
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    return params
+
+
+def cmd_datasets(args: argparse.Namespace) -> int:
+    from .data import list_datasets
+
+    table = list_datasets(args.data_dir)
+    with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
+        print(table.to_string(index=False))
+    return 0
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    from .methods import available, method_class
+
+    for name in available():
+        cls = method_class(name)
+        doc = (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+        print(f"{name:<12} {getattr(cls, 'reported_as', ''):<12} {doc}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .data import list_datasets
+    from .experiments import add_best_view, compare, format_mean_std, make_grid, run_grid, summarize
+    from .methods import method_class
+    from .reported import load_reported
+
+    specs = make_grid([(args.method, _parse_params(args.param))], [args.dataset], args.seeds,
+                      base_seed=args.base_seed, scaling=args.scaling)
+    results = run_grid(specs, cache_dir=None if args.no_cache else "default", n_jobs=args.jobs,
+                       data_dir=args.data_dir)
+    summary = add_best_view(summarize(results))
+    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
+        print(format_mean_std(summary, ("acc", "nmi", "pur", "ari")).to_string(index=False))
+        label = getattr(method_class(args.method), "reported_as", args.method)
+        reported = load_reported()
+        reported = reported[(reported.dataset == summary.dataset.iloc[0]) & (reported.method == label)
+                            & (reported.variant == "")]
+        if reported.empty:
+            print(f"\nNo paper reports {label} on {args.dataset}.")
+        else:
+            avail = set(list_datasets(args.data_dir).query("available").name)
+            comp = compare(summary, reported, tolerance=args.tolerance, available=avail)
+            print(f"\nAgainst the papers (tolerance {args.tolerance:.3f}):")
+            print(comp[["paper", "table", "metric", "reported", "reproduced", "std", "diff", "verdict"]]
+                  .round(3).to_string(index=False))
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .experiments import build_report
+
+    print(build_report(args.results_dir))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mmc_core", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("datasets", help="the dataset registry, with availability in the data directory")
+    p.add_argument("--data-dir", default=None, help="data directory (default $MMC_DATA_DIR or data/raw)")
+    p.set_defaults(func=cmd_datasets)
+    p = sub.add_parser("methods", help="the registered clustering methods")
+    p.set_defaults(func=cmd_methods)
+    p = sub.add_parser("run", help="run one method on one dataset over seeds and print mean ± std")
+    p.add_argument("method")
+    p.add_argument("dataset")
+    p.add_argument("--seeds", type=int, default=5, help="number of runs; seeds are base_seed + run")
+    p.add_argument("--base-seed", type=int, default=0)
+    p.add_argument("--scaling", default=None, choices=["none", "minmax", "zscore", "l2"],
+                   help="feature scaling (default: the method's, else the dataset's)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE", help="method parameter")
+    p.add_argument("--jobs", type=int, default=1, help="parallel worker processes")
+    p.add_argument("--no-cache", action="store_true", help="recompute even if cached results exist")
+    p.add_argument("--tolerance", type=float, default=0.02, help="|diff| within this counts as reproduced")
+    p.add_argument("--data-dir", default=None)
+    p.set_defaults(func=cmd_run)
+    p = sub.add_parser("report", help="rebuild results/REPORT.md from the notebooks' saved sections")
+    p.add_argument("--results-dir", default=None)
+    p.set_defaults(func=cmd_report)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (KeyError, ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""Run profiles: how much compute a reproduction spends, and how strictly it is compared with the papers.
+
+smoke  — a minute per notebook: 2 seeds, a few epochs; comparisons are shown but only their structure is asserted.
+quick  — 5 seeds, shortened training; fidelity checks asserted with a loose tolerance.
+full   — the papers' protocol (20 seeds, full training); fidelity checks asserted with the tight tolerance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    seeds: int
+    epochs: int | None  # None: the method's own default (the paper's)
+    tolerance: float  # |reproduced - reported| within this (fraction) counts as "within tolerance"
+    assert_fidelity: bool  # do the notebooks' fidelity checks fail the run when missed?
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile("smoke", seeds=2, epochs=2, tolerance=0.05, assert_fidelity=False),
+    "quick": Profile("quick", seeds=5, epochs=20, tolerance=0.05, assert_fidelity=True),
+    "full": Profile("full", seeds=20, epochs=None, tolerance=0.02, assert_fidelity=True),
+}
+
+
+def get_profile(name: str) -> Profile:
+    """The named profile; a clear error for anything else."""
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"Unknown profile {name!r}; choose one of {', '.join(PROFILES)}.") from None

@@ -1,0 +1,106 @@
+"""Turn per-run results into mean ± std tables and compare them with the papers' reported tables."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from ..metrics import METRICS
+
+ORACLE_BEST_VIEW = "best view (oracle: picked by ACC against labels)"
+
+VERDICTS = ("within tolerance", "better", "worse", "data absent", "not run", "reported only")
+
+
+def _variant(row: pd.Series) -> str:
+    """A readable name for a run's configuration: its parameters other than the defaults, e.g. 'view=2'."""
+    params = row["params"] if isinstance(row["params"], dict) else json.loads(row["params"] or "{}")
+    return ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+
+
+def summarize(results: pd.DataFrame, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:
+    """Mean, std and count over seeds, per (dataset, method, variant, scaling)."""
+    if results.empty:
+        raise ValueError("No results to summarise: the run grid was empty.")
+    df = results.copy()
+    df["variant"] = df.apply(_variant, axis=1)
+    keys = ["dataset", "method", "method_label", "variant", "scaling"]
+    grouped = df.groupby(keys, sort=False)
+    out = grouped[list(metrics)].agg(["mean", "std"])
+    out.columns = [f"{m}_{stat}" for m, stat in out.columns]
+    out["n_seeds"] = grouped.size()
+    out["seconds_mean"] = grouped["seconds"].mean()
+    return out.reset_index()
+
+
+def add_best_view(summary: pd.DataFrame, by: str = "acc") -> pd.DataFrame:
+    """For single-view methods run on every view (variant 'view=v'), add the row of the view with the best mean
+    `by`. That choice uses the labels, so the row is marked as an oracle — the papers' "best view" rows are the same."""
+    per_view = summary[summary["variant"].str.fullmatch(r"view=\d+")]
+    best_rows = []
+    for _, group in per_view.groupby(["dataset", "method", "scaling"], sort=False):
+        best = group.loc[group[f"{by}_mean"].idxmax()].copy()
+        best["variant"] = f"{ORACLE_BEST_VIEW}: {best['variant']}"
+        best_rows.append(best)
+    return pd.concat([summary, pd.DataFrame(best_rows)], ignore_index=True) if best_rows else summary
+
+
+def paper_rows(summary: pd.DataFrame) -> pd.DataFrame:
+    """The one row per (dataset, method) that stands for the papers' printed row: the oracle best view for
+    single-view methods, the run itself otherwise (methods run with one configuration)."""
+    is_per_view = summary["variant"].str.fullmatch(r"view=\d+")
+    rows = summary[~is_per_view].copy()
+    dup = rows.duplicated(["dataset", "method_label", "scaling"], keep=False)
+    if dup.any():
+        clash = rows.loc[dup, ["dataset", "method_label", "variant"]].to_string(index=False)
+        raise ValueError(f"Several configurations stand for the same printed row; pass one per method:\n{clash}")
+    return rows
+
+
+def format_mean_std(summary: pd.DataFrame, metrics: tuple[str, ...] = ("acc", "nmi", "pur"), digits: int = 3):
+    """A display table with 'mean ± std' strings."""
+    out = summary[["dataset", "method_label", "variant", "scaling", "n_seeds"]].copy()
+    for m in metrics:
+        out[m] = [f"{a:.{digits}f} ± {0.0 if np.isnan(s) else s:.{digits}f}" for a, s in
+                  zip(summary[f"{m}_mean"], summary[f"{m}_std"])]
+    return out.rename(columns={"method_label": "method"})
+
+
+def compare(
+    summary: pd.DataFrame,
+    reported: pd.DataFrame,
+    tolerance: float,
+    implemented: set[str] | None = None,
+    available: set[str] | None = None,
+) -> pd.DataFrame:
+    """Every reported cell next to its reproduction: difference (reproduced - reported) and a verdict.
+
+    implemented: method labels this artifact can run (others are "reported only"); available: datasets present
+    here (others are "data absent"); a cell that could run but was not part of this grid is "not run".
+    """
+    ours = paper_rows(summary) if not summary.empty else summary
+    index = {(r.dataset, r.method_label): r for r in ours.itertuples()} if not ours.empty else {}
+    records = []
+    for r in reported.itertuples():
+        mean = std = np.nan
+        n = 0
+        hit = index.get((r.dataset, r.method)) if not getattr(r, "variant", "") else None
+        if hit is not None and f"{r.metric}_mean" in ours.columns:
+            mean, std, n = getattr(hit, f"{r.metric}_mean"), getattr(hit, f"{r.metric}_std"), hit.n_seeds
+            diff = mean - r.value
+            verdict = "within tolerance" if abs(diff) <= tolerance else ("better" if diff > 0 else "worse")
+        elif implemented is not None and r.method not in implemented:
+            diff, verdict = np.nan, "reported only"
+        elif available is not None and r.dataset not in available:
+            diff, verdict = np.nan, "data absent"
+        else:
+            diff, verdict = np.nan, "not run"
+        records.append({
+            "paper": r.paper, "table": r.table, "dataset": r.dataset, "method": r.method,
+            "variant": getattr(r, "variant", ""), "metric": r.metric, "reported": r.value,
+            "reproduced": mean, "std": std, "n_seeds": n, "diff": diff, "verdict": verdict,
+            "erratum": bool(getattr(r, "erratum", False)),
+        })
+    return pd.DataFrame.from_records(records)

@@ -1,0 +1,51 @@
+"""Registry of clustering methods: `make(name, n_clusters, random_state=0, **params)`."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from .base import MultiViewClusterer, check_views
+
+_REGISTRY: dict[str, type[MultiViewClusterer]] = {}
+
+
+def register(name: str) -> Callable[[type[MultiViewClusterer]], type[MultiViewClusterer]]:
+    """Class decorator: make the estimator available as `make(name, ...)`."""
+
+    def deco(cls: type[MultiViewClusterer]) -> type[MultiViewClusterer]:
+        key = name.lower()
+        if key in _REGISTRY:
+            raise ValueError(f"Method name {name!r} registered twice.")
+        _REGISTRY[key] = cls
+        cls.registry_name = key
+        return cls
+
+    return deco
+
+
+def available() -> list[str]:
+    """Names accepted by `make`."""
+    _import_all()
+    return sorted(_REGISTRY)
+
+
+def method_class(name: str) -> type[MultiViewClusterer]:
+    """The estimator class registered as `name` (case-insensitive)."""
+    _import_all()
+    key = name.lower()
+    if key not in _REGISTRY:
+        raise KeyError(f"Unknown method {name!r}. Available: {', '.join(sorted(_REGISTRY))}.")
+    return _REGISTRY[key]
+
+
+def make(name: str, n_clusters: int, random_state: int | None = 0, **params) -> MultiViewClusterer:
+    """Build the method `name` (case-insensitive) with its parameters."""
+    return method_class(name)(n_clusters=n_clusters, random_state=random_state, **params)
+
+
+def _import_all() -> None:
+    """Import the method modules so their @register decorators run."""
+    from . import coreg, kmeans, rmkmc, spectral  # noqa: F401
+
+
+__all__ = ["MultiViewClusterer", "available", "check_views", "make", "method_class", "register"]
