@@ -50,7 +50,7 @@ unit: venv
 nbval: venv
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MMC_RESULTS_DIR=$$tmp $(PY) -m pytest --nbval-lax --nbval-current-env \
-	  --sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(NOTEBOOKS) $(PYTEST_ARGS)
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(NOTEBOOKS) $(PYTEST_ARGS)
 
 test: data unit nbval
 

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
-from mmc_core.methods import available, coreg, make, rmkmc, spectral
+from mmc_core.methods import available, make, rmkmc, spectral
 from mmc_core.preprocessing import scale_views
 
 CLASSICAL = {  # registry name -> label in the papers' tables
@@ -152,14 +152,14 @@ def test_sparse_knn_affinity_above_dense_max(planted, monkeypatch):
 
 
 def test_normalized_affinity():
-    L = coreg.normalized_affinity(np.array([[1.0, 0.5], [0.5, 1.0]]))
+    L = spectral.normalized_affinity(np.array([[1.0, 0.5], [0.5, 1.0]]))
     np.testing.assert_allclose(L, np.array([[1.0, 0.5], [0.5, 1.0]]) / 1.5)
 
 
 def test_coreg_lanczos_path_matches_dense_eigensolver(planted, monkeypatch):
     Xs, _ = planted
     dense = make("coregmvsc", 3).fit_predict(Xs)
-    monkeypatch.setattr(coreg, "EIGH_DENSE_MAX", 0)
+    monkeypatch.setattr(spectral, "EIGH_DENSE_MAX", 0)
     assert acc(dense, make("coregmvsc", 3).fit_predict(Xs)) == 1.0
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from typing import Callable
 
-from .base import MultiViewClusterer, check_views
+from .base import MultiViewClusterer, SingleViewClusterer, check_views
 
 _REGISTRY: dict[str, type[MultiViewClusterer]] = {}
 
@@ -44,8 +46,11 @@ def make(name: str, n_clusters: int, random_state: int | None = 0, **params) -> 
 
 
 def _import_all() -> None:
-    """Import the method modules so their @register decorators run."""
-    from . import coreg, kmeans, rmkmc, spectral  # noqa: F401
+    """Import every module of this package so their @register decorators run (a new method is just a new file)."""
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
 
 
-__all__ = ["MultiViewClusterer", "available", "check_views", "make", "method_class", "register"]
+__all__ = [
+    "MultiViewClusterer", "SingleViewClusterer", "available", "check_views", "make", "method_class", "register",
+]

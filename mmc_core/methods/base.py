@@ -80,19 +80,24 @@ class MultiViewClusterer:
         self.n_clusters = int(n_clusters)
         self.random_state = random_state
 
-    def fit(self, Xs: Sequence[np.ndarray]) -> "MultiViewClusterer":
+    def fit(self, Xs: Sequence[np.ndarray], y: np.ndarray | None = None) -> "MultiViewClusterer":
+        """Cluster the views. `y` is never used to cluster: deep methods only record per-epoch metrics with it
+        (convergence plots); the other methods ignore it."""
         views = check_views(Xs)
         if views[0].shape[0] < self.n_clusters:
             raise ValueError(f"{views[0].shape[0]} samples cannot form {self.n_clusters} clusters.")
+        if y is not None and len(y) != views[0].shape[0]:
+            raise ValueError(f"y has {len(y)} labels for {views[0].shape[0]} samples.")
         self.n_views_ = len(views)
         self.n_features_ = [X.shape[1] for X in views]
         self._fit_fingerprint = _fingerprint(views)
+        self._monitor_labels = None if y is None else np.asarray(y)
         self._fit(views)
         self.labels_ = np.asarray(self.labels_, dtype=np.int64)
         return self
 
-    def fit_predict(self, Xs: Sequence[np.ndarray]) -> np.ndarray:
-        return self.fit(Xs).labels_
+    def fit_predict(self, Xs: Sequence[np.ndarray], y: np.ndarray | None = None) -> np.ndarray:
+        return self.fit(Xs, y).labels_
 
     def predict(self, Xs: Sequence[np.ndarray]) -> np.ndarray:
         if not hasattr(self, "labels_"):
@@ -121,3 +126,19 @@ class MultiViewClusterer:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({args})"
+
+
+class SingleViewClusterer(MultiViewClusterer):
+    """A single-view method applied to view `view` of the data; the runner expands it over every view."""
+
+    per_view = True
+
+    def __init__(self, n_clusters: int, random_state: int | None = 0, view: int = 0):
+        super().__init__(n_clusters, random_state)
+        self.view = check_view_index(view)
+
+    def _fit(self, views: list[np.ndarray]) -> None:
+        self._fit_view(select_view(views, self.view))
+
+    def _fit_view(self, X: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -12,47 +12,11 @@ Finally the rows of U* are normalised to unit length and clustered with K-means 
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.linalg import eigh
-from scipy.sparse.linalg import LinearOperator, eigsh
 
 from . import register
 from .base import MultiViewClusterer
 from .kmeans import run_kmeans
-from .spectral import gaussian_affinity
-
-EIGH_DENSE_MAX = 1000  # up to this n a full dense eigensolver is used; above it Lanczos (ARPACK) on an operator
-
-
-def normalized_affinity(K: np.ndarray | sp.csr_matrix) -> np.ndarray | sp.csr_matrix:
-    """D^-1/2 K D^-1/2 with D the row sums of K (dense input is scaled in place)."""
-    deg = np.asarray(K.sum(axis=1)).ravel()
-    inv_sqrt = 1.0 / np.sqrt(np.maximum(deg, np.finfo(float).tiny))
-    if sp.issparse(K):
-        scale = sp.diags(inv_sqrt)
-        return (scale @ K @ scale).tocsr()
-    K *= inv_sqrt[:, None]
-    K *= inv_sqrt[None, :]
-    return K
-
-
-def _top_eigvecs(L: np.ndarray | sp.csr_matrix, k: int, U: np.ndarray | None, lam: float, seed: int) -> np.ndarray:
-    """Eigenvectors of the k largest eigenvalues of L + lam U U^T (U=None: of L alone)."""
-    n = L.shape[0]
-    if n <= EIGH_DENSE_MAX:
-        M = L.toarray() if sp.issparse(L) else L.copy()
-        if U is not None:
-            M += lam * (U @ U.T)
-        return eigh(M, subset_by_index=[n - k, n - 1])[1]
-
-    def matvec(x: np.ndarray) -> np.ndarray:
-        y = L @ x
-        return y if U is None else y + lam * (U @ (U.T @ x))
-
-    op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
-    v0 = np.random.default_rng(seed).uniform(-1.0, 1.0, size=n)
-    return eigsh(op, k=k, which="LA", v0=v0)[1]
-
+from .spectral import gaussian_affinity, normalized_affinity, top_eigvecs
 
 def _consensus(Us: list[np.ndarray], k: int) -> np.ndarray:
     """U*: top-k eigenvectors of sum_v U_v U_v^T, i.e. the top-k left singular vectors of [U_1 ... U_V]."""
@@ -95,11 +59,11 @@ class CoregMVSC(MultiViewClusterer):
             raise ValueError(f"CoregMVSC needs more samples than clusters ({views[0].shape[0]} <= {k}).")
         seed = int(np.random.default_rng(self.random_state).integers(2**31))
         Ls = [normalized_affinity(gaussian_affinity(X)) for X in views]
-        Us = [_top_eigvecs(L, k, None, self.lam, seed) for L in Ls]
+        Us = [top_eigvecs(L, k, None, self.lam, seed) for L in Ls]
         U_star = _consensus(Us, k)
         self.objective_ = [_objective(Ls, Us, U_star, self.lam)]
         for _ in range(self.max_iter):
-            Us = [_top_eigvecs(L, k, U_star, self.lam, seed) for L in Ls]
+            Us = [top_eigvecs(L, k, U_star, self.lam, seed) for L in Ls]
             U_star = _consensus(Us, k)
             self.objective_.append(_objective(Ls, Us, U_star, self.lam))
             if abs(self.objective_[-1] - self.objective_[-2]) <= self.tol * abs(self.objective_[-2]):

@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.cluster import KMeans
 
 from . import register
-from .base import MultiViewClusterer, check_view_index, select_view
+from .base import MultiViewClusterer, SingleViewClusterer
 
 N_INIT = 10  # K-means restarts; the best inertia is kept
 
@@ -17,19 +17,14 @@ def run_kmeans(X: np.ndarray, n_clusters: int, random_state: int | None) -> KMea
 
 
 @register("km")
-class KMeansSingleView(MultiViewClusterer):
+class KMeansSingleView(SingleViewClusterer):
     """K-means on view `view` alone. The papers' "KM" row is the best single view (chosen by the runner)."""
 
     reported_as = "KM"
     default_scaling = "none"
-    per_view = True
 
-    def __init__(self, n_clusters: int, random_state: int | None = 0, view: int = 0):
-        super().__init__(n_clusters, random_state)
-        self.view = check_view_index(view)
-
-    def _fit(self, views: list[np.ndarray]) -> None:
-        self._kmeans = run_kmeans(select_view(views, self.view), self.n_clusters, self.random_state)
+    def _fit_view(self, X: np.ndarray) -> None:
+        self._kmeans = run_kmeans(X, self.n_clusters, self.random_state)
         self.cluster_centers_ = self._kmeans.cluster_centers_
         self.labels_ = self._kmeans.labels_
 

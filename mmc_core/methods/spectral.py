@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.cluster import SpectralClustering
+from scipy.linalg import eigh
+from scipy.sparse.linalg import LinearOperator, eigsh
 from sklearn.metrics.pairwise import euclidean_distances
 from sklearn.neighbors import NearestNeighbors
 
 from . import register
-from .base import MultiViewClusterer, check_view_index, select_view
-from .kmeans import N_INIT
+from .base import MultiViewClusterer, SingleViewClusterer
+from .kmeans import run_kmeans
 
 DENSE_MAX = 5000  # largest n for which the dense n x n affinity is built
 N_NEIGHBORS = 10  # neighbours per sample in the sparse kNN graph used above DENSE_MAX
@@ -49,32 +50,58 @@ def gaussian_affinity(X: np.ndarray) -> np.ndarray | sp.csr_matrix:
     return W.maximum(W.T).tocsr()
 
 
+EIGH_DENSE_MAX = 1000  # up to this n a full dense eigensolver is used; above it Lanczos (ARPACK) on an operator
+
+
+def normalized_affinity(K: np.ndarray | sp.csr_matrix) -> np.ndarray | sp.csr_matrix:
+    """D^-1/2 K D^-1/2 with D the row sums of K (dense input is scaled in place)."""
+    deg = np.asarray(K.sum(axis=1)).ravel()
+    inv_sqrt = 1.0 / np.sqrt(np.maximum(deg, np.finfo(float).tiny))
+    if sp.issparse(K):
+        scale = sp.diags(inv_sqrt)
+        return (scale @ K @ scale).tocsr()
+    K *= inv_sqrt[:, None]
+    K *= inv_sqrt[None, :]
+    return K
+
+
+def top_eigvecs(L: np.ndarray | sp.csr_matrix, k: int, U: np.ndarray | None, lam: float, seed: int) -> np.ndarray:
+    """Eigenvectors of the k largest eigenvalues of L + lam U U^T (U=None: of L alone)."""
+    n = L.shape[0]
+    if n <= EIGH_DENSE_MAX:
+        M = L.toarray() if sp.issparse(L) else L.copy()
+        if U is not None:
+            M += lam * (U @ U.T)
+        return eigh(M, subset_by_index=[n - k, n - 1])[1]
+
+    def matvec(x: np.ndarray) -> np.ndarray:
+        y = L @ x
+        return y if U is None else y + lam * (U @ (U.T @ x))
+
+    op = LinearOperator((n, n), matvec=matvec, dtype=np.float64)
+    v0 = np.random.default_rng(seed).uniform(-1.0, 1.0, size=n)
+    return eigsh(op, k=k, which="LA", v0=v0)[1]
+
+
 def normalized_cuts(X: np.ndarray, n_clusters: int, random_state: int | None) -> np.ndarray:
-    """Shi-Malik normalized cuts on the Gaussian affinity of X: spectral embedding, then K-means."""
-    sc = SpectralClustering(
-        n_clusters=n_clusters,
-        affinity="precomputed",
-        assign_labels="kmeans",
-        n_init=N_INIT,
-        random_state=random_state,
-    )
-    return sc.fit(gaussian_affinity(X)).labels_
+    """Shi-Malik normalized cuts on the Gaussian affinity of X: the k generalized eigenvectors of (D - W) u = l D u
+    with the smallest eigenvalues (= D^-1/2 times the top-k eigenvectors of D^-1/2 W D^-1/2), then K-means."""
+    W = gaussian_affinity(X)
+    deg = np.asarray(W.sum(axis=1)).ravel()
+    U = top_eigvecs(normalized_affinity(W), n_clusters, None, 0.0, random_state or 0)
+    embedding = U / np.sqrt(np.maximum(deg, np.finfo(float).tiny))[:, None]
+    return run_kmeans(embedding, n_clusters, random_state).labels_
 
 
 @register("ncuts")
-class Ncuts(MultiViewClusterer):
+class Ncuts(SingleViewClusterer):
     """Normalized cuts on view `view` alone (affinity: see the module docstring). Transductive."""
 
     reported_as = "Ncuts"
     default_scaling = "none"
-    per_view = True
 
-    def __init__(self, n_clusters: int, random_state: int | None = 0, view: int = 0):
-        super().__init__(n_clusters, random_state)
-        self.view = check_view_index(view)
-
-    def _fit(self, views: list[np.ndarray]) -> None:
-        self.labels_ = normalized_cuts(select_view(views, self.view), self.n_clusters, self.random_state)
+    def _fit_view(self, X: np.ndarray) -> None:
+        self.labels_ = normalized_cuts(X, self.n_clusters, self.random_state)
 
 
 @register("amncuts")
