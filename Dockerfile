@@ -1,7 +1,8 @@
 # mmc-repro container: a CUDA runtime base, the project's one install recipe (`make venv`), `make reproduce` by default.
 #   docker build -t mmc-repro .
-#   docker run --gpus all -v /path/to/datasets:/data -v $PWD/results:/work/results mmc-repro            # reproduce
-#   docker run --gpus all -p 8888:8888 -v /path/to/datasets:/data mmc-repro make lab                    # JupyterLab
+#   docker run --init --gpus all -v /path/to/datasets:/data -v $PWD/results:/work/results mmc-repro    # reproduce
+#   docker run --init --gpus all -p 8888:8888 -v /path/to/datasets:/data mmc-repro make lab            # JupyterLab
+# DATA_DIR=/data is the Makefile's data directory inside the image (mount datasets there, or let `make data` fill it).
 # BASE_IMAGE can point at any Debian/Ubuntu image with Python 3.11 available (e.g. a local debootstrap base to test
 # the build without registry access); torch's wheels bring their own CUDA libraries, the base needs only the driver.
 ARG BASE_IMAGE=nvidia/cuda:13.0.2-runtime-ubuntu24.04
@@ -10,7 +11,7 @@ FROM ${BASE_IMAGE}
 ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
-    MMC_DATA_DIR=/data \
+    DATA_DIR=/data \
     HF_HUB_OFFLINE=1 \
     MPLBACKEND=Agg
 
@@ -31,4 +32,4 @@ RUN make venv PYTHON=python3 VENV=/work/.venv
 COPY --chown=mmc:mmc . .
 
 EXPOSE 8888
-CMD ["make", "reproduce", "DATA_DIR=/data"]
+CMD ["make", "reproduce"]

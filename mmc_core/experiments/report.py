@@ -84,8 +84,7 @@ def build_report(out_dir: str | Path | None = None, only_ran: bool = True) -> Pa
             lines += ["### Reproduced (mean ± std over seeds)", "",
                       pd.read_csv(folder / "summary.csv").fillna("").to_markdown(index=False), ""]
         if (folder / "comparison.csv").exists():
-            comp = pd.read_csv(folder / "comparison.csv", keep_default_na=False, na_values=[""])
-            comp["variant"] = comp["variant"].fillna("")
+            comp = pd.read_csv(folder / "comparison.csv", dtype={"variant": str}).fillna({"variant": ""})
             if only_ran:
                 comp = comp[comp["verdict"] != "reported only"]
             lines += ["### Reported vs reproduced", "", side_by_side(comp).to_markdown(index=False), "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -15,18 +16,31 @@ VERDICTS = ("within tolerance", "better", "worse", "data absent", "not run", "re
 
 
 def _variant(row: pd.Series) -> str:
-    """A readable name for a run's configuration: its parameters other than the defaults, e.g. 'view=2'."""
-    params = row["params"] if isinstance(row["params"], dict) else json.loads(row["params"] or "{}")
+    """A readable name for a run's configuration: its parameters, e.g. 'view=2'."""
+    params = _params(row)
     return ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
 
 
-def summarize(results: pd.DataFrame, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:
-    """Mean, std and count over seeds, per (dataset, method, variant, scaling)."""
+def _params(row: pd.Series) -> dict:
+    return row["params"] if isinstance(row["params"], dict) else json.loads(row["params"] or "{}")
+
+
+def summarize(
+    results: pd.DataFrame,
+    metrics: tuple[str, ...] = METRICS,
+    row_of: Callable[[dict], str] | None = None,
+) -> pd.DataFrame:
+    """Mean, std and count over seeds, per (dataset, method, variant, scaling).
+
+    row_of maps a run's parameters to the printed row it stands for (e.g. an ablation's name, matching the
+    `variant` column of the reported tables); by default every configuration stands for the method's main row.
+    """
     if results.empty:
         raise ValueError("No results to summarise: the run grid was empty.")
     df = results.copy()
     df["variant"] = df.apply(_variant, axis=1)
-    keys = ["dataset", "method", "method_label", "variant", "scaling"]
+    df["row"] = df.apply(lambda r: row_of(_params(r)) if row_of else "", axis=1)
+    keys = ["dataset", "method", "method_label", "row", "variant", "scaling"]
     grouped = df.groupby(keys, sort=False)
     out = grouped[list(metrics)].agg(["mean", "std"])
     out.columns = [f"{m}_{stat}" for m, stat in out.columns]
@@ -52,7 +66,7 @@ def paper_rows(summary: pd.DataFrame) -> pd.DataFrame:
     single-view methods, the run itself otherwise (methods run with one configuration)."""
     is_per_view = summary["variant"].str.fullmatch(r"view=\d+")
     rows = summary[~is_per_view].copy()
-    dup = rows.duplicated(["dataset", "method_label", "scaling"], keep=False)
+    dup = rows.duplicated(["dataset", "method_label", "row", "scaling"], keep=False)
     if dup.any():
         clash = rows.loc[dup, ["dataset", "method_label", "variant"]].to_string(index=False)
         raise ValueError(f"Several configurations stand for the same printed row; pass one per method:\n{clash}")
@@ -81,12 +95,12 @@ def compare(
     here (others are "data absent"); a cell that could run but was not part of this grid is "not run".
     """
     ours = paper_rows(summary) if not summary.empty else summary
-    index = {(r.dataset, r.method_label): r for r in ours.itertuples()} if not ours.empty else {}
+    index = {(r.dataset, r.method_label, r.row): r for r in ours.itertuples()} if not ours.empty else {}
     records = []
     for r in reported.itertuples():
         mean = std = np.nan
         n = 0
-        hit = index.get((r.dataset, r.method)) if not getattr(r, "variant", "") else None
+        hit = index.get((r.dataset, r.method, getattr(r, "variant", "") or ""))
         if hit is not None and f"{r.metric}_mean" in ours.columns:
             mean, std, n = getattr(hit, f"{r.metric}_mean"), getattr(hit, f"{r.metric}_std"), hit.n_seeds
             diff = mean - r.value

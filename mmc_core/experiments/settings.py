@@ -1,0 +1,52 @@
+"""What a notebook's parameters cell resolves to: profile, seeds, epochs, datasets present and absent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..data import list_datasets
+from .profiles import Profile, get_profile
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    profile: Profile
+    seeds: int
+    epochs: int | None  # None: the method's own (the paper's) number of epochs
+    datasets: list[str]  # present here, will run
+    absent: dict[str, str]  # asked for but absent here -> how to obtain it
+    device: str
+
+    def deep_params(self, **params) -> dict:
+        """Trainer parameters for a deep method under this profile (epochs only when the profile shortens them)."""
+        return {**({"epochs": self.epochs} if self.epochs is not None else {}), "device": self.device, **params}
+
+    def describe(self) -> str:
+        lines = [f"profile {self.profile.name}: {self.seeds} seeds, epochs "
+                 f"{self.epochs or 'as in the paper'}, device {self.device}, tolerance {self.profile.tolerance}",
+                 f"datasets run: {', '.join(self.datasets) or 'none'}"]
+        lines += [f"absent here: {name} — {how}" for name, how in self.absent.items()]
+        return "\n".join(lines)
+
+
+def resolve_settings(
+    profile: str,
+    seeds: int | None,
+    epochs: int | None,
+    datasets: list[str] | None,
+    default_datasets: dict[str, list[str]],
+    device: str = "auto",
+) -> RunSettings:
+    """Fill None parameters from the profile; split the datasets into present and absent (with how to get them).
+
+    default_datasets maps a profile name to its datasets (the smoke profile runs a small one)."""
+    prof = get_profile(profile)
+    wanted = list(datasets) if datasets else list(default_datasets[prof.name])
+    registry = list_datasets().set_index("name")
+    unknown = [d for d in wanted if d not in registry.index]
+    if unknown:
+        raise ValueError(f"Unknown dataset(s) {unknown}; see `python -m mmc_core datasets`.")
+    present = [d for d in wanted if registry.loc[d, "available"]]
+    absent = {d: registry.loc[d, "how_to_obtain"] for d in wanted if not registry.loc[d, "available"]}
+    return RunSettings(prof, seeds or prof.seeds, epochs if epochs is not None else prof.epochs, present, absent,
+                       device)

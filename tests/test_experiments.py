@@ -1,0 +1,154 @@
+"""Runner cache/resume, summaries, comparisons with the reported tables, and the report."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmc_core.data import list_datasets
+from mmc_core.experiments import (ORACLE_BEST_VIEW, add_best_view, build_report, compare, get_profile, make_grid,
+                                  run_grid, save_section, summarize)
+from mmc_core.experiments import runner
+from mmc_core.io import atomic_write_text
+
+DATASET = "Synthetic3d"  # 600 x 3 views of 3 features: every run takes milliseconds
+
+
+@pytest.fixture(scope="module", autouse=True)
+def needs_data():
+    if not list_datasets().set_index("name").loc[DATASET, "available"]:
+        pytest.skip(f"{DATASET} is not in the data directory (run `make data`)")
+
+
+def test_grid_expands_single_view_methods_and_seeds():
+    specs = make_grid(["km", ("amkm", {})], [DATASET], 2, base_seed=10)
+    km = [s for s in specs if s.method == "km"]
+    assert sorted({s.params["view"] for s in km}) == [0, 1, 2]
+    assert sorted({s.seed for s in specs}) == [10, 11]
+    assert len(specs) == 3 * 2 + 2
+    assert len({(s.config_id, s.seed) for s in specs}) == len(specs)
+
+
+def test_cache_resumes_after_interruption_and_never_recomputes(tmp_path, monkeypatch):
+    specs = make_grid(["amkm"], [DATASET], 4)
+    calls, killed = [], []
+    real = runner.run_one
+
+    def flaky(spec, data_dir=None):
+        calls.append(spec.seed)
+        if spec.seed == 2 and not killed:
+            killed.append(True)
+            raise RuntimeError("killed half-way")  # the run dies in the middle of the grid
+        return real(spec, data_dir)
+
+    monkeypatch.setattr(runner, "run_one", flaky)
+    with pytest.raises(RuntimeError, match="half-way"):
+        run_grid(specs, cache_dir=tmp_path, progress=False)
+    cached = sorted(p.name for p in tmp_path.rglob("seed*.json"))
+    assert cached == ["seed0.json", "seed1.json"]
+    assert not list(tmp_path.rglob("*.tmp")), "an interrupted run must leave no half-written file"
+    calls.clear()
+    frame = run_grid(specs, cache_dir=tmp_path, progress=False)
+    assert calls == [2, 3], "only the missing runs are computed"
+    assert sorted(frame.seed) == [0, 1, 2, 3]
+    calls.clear()
+    run_grid(specs, cache_dir=tmp_path, progress=False)
+    assert calls == []
+
+
+def test_cached_result_is_the_computed_one(tmp_path):
+    spec = make_grid(["amkm"], [DATASET], 1)[0]
+    fresh = run_grid([spec], cache_dir=tmp_path, progress=False).iloc[0]
+    stored = json.loads(spec.cache_path(tmp_path).read_text())
+    assert stored["acc"] == pytest.approx(fresh["acc"])
+    assert 0.0 <= fresh["acc"] <= 1.0 and fresh["method_label"] == "AmKM" and fresh["scaling"] == "none"
+
+
+def test_parallel_workers_give_the_same_results(tmp_path):
+    specs = make_grid(["km"], [DATASET], 2)
+    serial = run_grid(specs, cache_dir=None, progress=False).sort_values(["config_id", "seed"])
+    parallel = run_grid(specs, cache_dir=None, n_jobs=2, progress=False).sort_values(["config_id", "seed"])
+    np.testing.assert_allclose(serial.acc.to_numpy(), parallel.acc.to_numpy())
+
+
+def _results(rows):
+    base = {"method": "km", "method_label": "KM", "dataset": "Event", "scaling": "none", "seconds": 1.0,
+            "nmi": 0.1, "pur": 0.5, "ari": 0.0, "ri": 0.5, "f": 0.3}
+    return pd.DataFrame([{**base, **r} for r in rows])
+
+
+def test_summary_best_view_is_marked_oracle_and_compared():
+    results = _results([
+        {"params": {"view": 0}, "seed": 0, "acc": 0.30}, {"params": {"view": 0}, "seed": 1, "acc": 0.32},
+        {"params": {"view": 1}, "seed": 0, "acc": 0.40}, {"params": {"view": 1}, "seed": 1, "acc": 0.44},
+    ])
+    summary = add_best_view(summarize(results))
+    best = summary[summary.variant.str.startswith(ORACLE_BEST_VIEW)]
+    assert len(best) == 1 and best.acc_mean.iloc[0] == pytest.approx(0.42)
+    assert best.acc_std.iloc[0] == pytest.approx(np.std([0.40, 0.44], ddof=1))
+    reported = pd.DataFrame([
+        {"paper": "P", "table": "t", "dataset": "Event", "method": "KM", "metric": "acc", "value": 0.41,
+         "variant": ""},
+        {"paper": "P", "table": "t", "dataset": "Event", "method": "KM", "metric": "nmi", "value": 0.30,
+         "variant": ""},
+        {"paper": "P", "table": "t", "dataset": "Event", "method": "KM", "metric": "pur", "value": 0.40,
+         "variant": ""},
+        {"paper": "P", "table": "t", "dataset": "Gone", "method": "KM", "metric": "acc", "value": 0.5, "variant": ""},
+        {"paper": "P", "table": "t", "dataset": "Event", "method": "XYZ", "metric": "acc", "value": 0.5,
+         "variant": ""},
+        {"paper": "P", "table": "t", "dataset": "Event", "method": "AmKM", "metric": "acc", "value": 0.5,
+         "variant": ""},
+    ])
+    comp = compare(summary, reported, tolerance=0.02, implemented={"KM", "AmKM"}, available={"Event"})
+    assert list(comp.verdict) == ["within tolerance", "worse", "better", "data absent", "reported only", "not run"]
+    assert comp["diff"].iloc[0] == pytest.approx(0.01)
+
+
+def test_ablation_rows_match_reported_variants():
+    results = _results([
+        {"method": "idmc", "method_label": "IDMC", "params": {"disable": []}, "seed": 0, "acc": 0.6},
+        {"method": "idmc", "method_label": "IDMC", "params": {"disable": ["kl"]}, "seed": 0, "acc": 0.5},
+    ])
+    names = {(): "full", ("kl",): "w/o L_KL"}
+    summary = summarize(results, row_of=lambda p: names[tuple(p["disable"])])
+    reported = pd.DataFrame([
+        {"paper": "P", "table": "t", "dataset": "Event", "method": "IDMC", "metric": "acc", "value": v,
+         "variant": name} for name, v in (("full", 0.6), ("w/o L_KL", 0.45))])
+    comp = compare(summary, reported, tolerance=0.02)
+    assert list(comp.reproduced) == [0.6, 0.5]
+    assert list(comp.verdict) == ["within tolerance", "better"]
+
+
+def test_report_collects_sections(tmp_path):
+    comp = pd.DataFrame([{"paper": "P", "table": "t", "dataset": "Event", "method": "KM", "variant": "",
+                          "metric": "acc", "reported": 0.4, "reproduced": 0.41, "std": 0.01, "n_seeds": 2,
+                          "diff": 0.01, "verdict": "within tolerance", "erratum": False}])
+    save_section("a_section", "A section", comparison=comp, notes="our reading: X", profile="smoke",
+                 out_dir=tmp_path)
+    text = build_report(tmp_path).read_text()
+    assert "## A section" in text and "our reading: X" in text and "within tolerance: 1" in text
+
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path / "out.txt"
+    atomic_write_text(target, "old")
+
+    class Boom(Exception):
+        pass
+
+    from mmc_core.io import atomic_write
+
+    def half_write(tmp):
+        tmp.write_text("half")
+        raise Boom
+
+    with pytest.raises(Boom):
+        atomic_write(target, half_write)
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_unknown_profile_is_a_clear_error():
+    with pytest.raises(ValueError, match="smoke, quick, full"):
+        get_profile("fast")
