@@ -3,6 +3,7 @@
 #   make reproduce PROFILE=quick   execute every notebook with papermill, then write results/REPORT.md
 #   make data DATA_MIRROR=DIR      fill the data directory from a local mirror (else download), checking sha256
 #   make lab                       JupyterLab on the notebooks
+#   make bench                     seconds per epoch / per run of IDMC and MFLVC on Handwritten and Scene-15
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -27,7 +28,7 @@ export PYTHONHASHSEED := 0
 .PHONY: venv data test unit nbval reproduce report lab bench clean help
 
 help:
-	@sed -n '2,6p' Makefile
+	@sed -n '2,7p' Makefile
 
 # The environment: created on first use, re-created when the pins change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -69,6 +70,9 @@ report: venv
 
 lab: venv
 	$(VENV)/bin/jupyter lab --ip=0.0.0.0 --port=$(LAB_PORT) --no-browser notebooks
+
+bench: data
+	$(PY) scripts/bench.py --device $(DEVICE)
 
 clean:
 	rm -rf "$(RESULTS_DIR)" .pytest_cache

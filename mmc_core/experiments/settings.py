@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..data import list_datasets
+from .claims import verdict_from
 from .profiles import Profile, get_profile
 
 
@@ -20,6 +21,10 @@ class RunSettings:
     def deep_params(self, **params) -> dict:
         """Trainer parameters for a deep method under this profile (epochs only when the profile shortens them)."""
         return {**({"epochs": self.epochs} if self.epochs is not None else {}), "device": self.device, **params}
+
+    def verdict(self, checks: list[bool]) -> str:
+        """A claim's verdict from its checks; at the smoke profile (a few epochs, 2 seeds) nothing is concluded."""
+        return "not testable here" if self.profile.name == "smoke" else verdict_from(checks)
 
     def describe(self) -> str:
         lines = [f"profile {self.profile.name}: {self.seeds} seeds, epochs "

@@ -1,0 +1,179 @@
+"""IDMC: Interest-driven Deep Multi-modal Clustering (Zou et al., AAAI'26; full text in papers/IDMC.txt)."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..interest import FUSIONS, LABEL_TERMS, batch_interest, uniform_interest
+from ..losses import ddc_terms, info_nce, weighted_kl
+from ..nn.blocks import DDCHead, ViewDecoders, ViewEncoders, mlp
+from ..training.trainer import DeepClusterer
+from . import check_views, register
+
+
+INTERPRETATION = """Our readings of what the IDMC paper leaves open (DESIGN.md section 4): DDC as in its reference code
+(2/(k(k-1)) and the n x n upper triangle of P P^T, not the printed 1/k and triu(P^T P)); "learning rate adaptively
+updated" = a step schedule (halved at mid-training); Eq. 15 read literally (label_term="paper"; the "ratio" reading
+exp(cos)/zeta is an option); inputs min-max scaled per feature; encoders 512-512-256 with batch norm, a 256-unit fusion
+MLP, a DDC head per view for Q^(v) (network sizes are not in the paper); batch means instead of the printed sums over
+samples; the reported run is the last epoch (no label-based model selection)."""
+
+class IDMCNet(nn.Module):
+    """Per-view encoders/decoders, a fusion MLP on the concatenated features, a DDC head on the fused
+    representation (P) and a DDC head per view (Q^(v))."""
+
+    def __init__(self, dims: Sequence[int], n_clusters: int, encoder_widths: Sequence[int],
+                 fusion_widths: Sequence[int]):
+        super().__init__()
+        d = int(encoder_widths[-1])
+        self.encoders = ViewEncoders(dims, encoder_widths, batchnorm=True)
+        self.decoders = ViewDecoders(dims, encoder_widths, batchnorm=True)
+        self.fusion = mlp(d * len(dims), fusion_widths, batchnorm=True)
+        self.head = DDCHead(int(fusion_widths[-1]), n_clusters)
+        self.view_heads = nn.ModuleList(DDCHead(d, n_clusters) for _ in dims)
+
+    def forward(self, views: Sequence[torch.Tensor]) -> dict[str, Any]:
+        hs = self.encoders(views)
+        P, hidden = self.head(self.fusion(torch.cat(hs, dim=1)))
+        return {"hs": hs, "recons": self.decoders(hs), "P": P, "hidden": hidden,
+                "Qs": [head(h)[0] for head, h in zip(self.view_heads, hs)]}
+
+
+@register("idmc")
+class IDMC(DeepClusterer):
+    """Interest-driven deep multi-modal clustering; final labels = argmax of the fused assignment P.
+
+    Network (the paper names its parts but not their sizes; our choices):
+    - encoders: one MLP per view, widths `encoder_widths` (default 512-512-256, the DDC-family default of
+      DESIGN.md section 3), ReLU and BatchNorm after every hidden layer, linear output h^(v);
+    - decoders: the mirror of each encoder (same widths reversed), linear output x~^(v);
+    - fusion: an MLP (`fusion_widths`, default 256, ReLU + BatchNorm) on the concatenated h^(v), giving H;
+    - clustering: the DDC head (Linear-ReLU-BatchNorm(100)-Linear-softmax) on H gives P; the same kind of head
+      on each h^(v) gives Q^(v).
+
+    Per batch: interest values w^(v) (mmc_core.interest, detached) from (h^(v), P, Q^(v)), then the named terms
+      recon = sum_v mean_i w_i^(v) ||x_i^(v) - x~_i^(v)||^2                          (Eq. 16; batch mean)
+      align = sum_{u<v} info_nce(h^u, h^v, tau, weights=w^u w^v, positive excluded)  (Eq. 17-18, symmetric)
+      kl    = sum_v mean_i w_i^(v) KL(P_i || Q_i^(v))                                  (Eq. 19; both sides trained)
+      ddc_1, ddc_2, ddc_3 = DDC on P with the kernel of its head's hidden layer      (Eq. 20, reference-code form)
+    summed without weights (the paper calls IDMC parameter-free).
+
+    Options: fusion "bayes" | "average" (IDMC-AVG), interest False (w/o IV: all weights 1), label_term
+    "paper" | "ratio" (the two readings of Eq. 15), knn (k of the batch kNN graph), lam (lambda of E), tau
+    (contrastive temperature). After any forward pass in training, `last_interest_` holds the last batch's
+    per-view weights (CPU tensors), and `last_interest_parts_` their intermediates when keep_interest_parts.
+    """
+
+    reported_as: ClassVar[str] = "IDMC"
+    default_scaling: ClassVar[str | None] = "minmax"
+    ABLATIONS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "w/o L_recon": ("recon",),
+        "w/o L_align": ("align",),
+        "w/o L_KL": ("kl",),
+        "w/o L_DDC": ("ddc_1", "ddc_2", "ddc_3"),
+        "full": (),
+    }
+    VARIANTS: ClassVar[dict[str, dict[str, Any]]] = {  # Figure 3: name -> constructor options
+        "IDMC": {},
+        "IDMC-AVG": {"fusion": "average"},
+        "IDMC w/o IV": {"interest": False},
+    }
+
+    def __init__(
+        self,
+        n_clusters: int,
+        random_state: int | None = 0,
+        fusion: str = "bayes",
+        interest: bool = True,
+        label_term: str = "paper",
+        knn: int = 10,
+        lam: float = 0.05,
+        tau: float = 0.1,
+        encoder_widths: Sequence[int] = (512, 512, 256),
+        fusion_widths: Sequence[int] = (256,),
+        keep_interest_parts: bool = False,
+        **kwargs,
+    ):
+        super().__init__(n_clusters, random_state, **kwargs)
+        if fusion not in FUSIONS:
+            raise ValueError(f"Unknown fusion {fusion!r}: use 'bayes' (adaptive Bayesian fusion) or 'average' "
+                             "(IDMC-AVG).")
+        if label_term not in LABEL_TERMS:
+            raise ValueError(f"Unknown label_term {label_term!r}: use 'paper' (literal Eq. 15) or 'ratio'.")
+        if isinstance(knn, bool) or int(knn) != knn or knn < 1:
+            raise ValueError(f"knn must be a positive integer, got {knn!r}.")
+        if lam <= 0 or tau <= 0:
+            raise ValueError(f"lam and tau must be > 0, got lam={lam}, tau={tau}.")
+        if not encoder_widths or not fusion_widths:
+            raise ValueError("encoder_widths and fusion_widths need at least one layer each.")
+        self.fusion = fusion
+        self.interest = bool(interest)
+        self.label_term = label_term
+        self.knn = int(knn)
+        self.lam = float(lam)
+        self.tau = float(tau)
+        self.encoder_widths = tuple(int(w) for w in encoder_widths)
+        self.fusion_widths = tuple(int(w) for w in fusion_widths)
+        self.keep_interest_parts = bool(keep_interest_parts)
+
+    def build(self, dims: list[int]) -> nn.Module:
+        return IDMCNet(dims, self.n_clusters, self.encoder_widths, self.fusion_widths)
+
+    def _interest(self, out: dict[str, Any], parts: bool) -> list[torch.Tensor] | list[dict[str, torch.Tensor]]:
+        """Per-view interest values of a forward pass (all ones when interest=False)."""
+        if not self.interest:
+            n, P = out["P"].shape[0], out["P"]
+            ones = [uniform_interest(n, P.device, P.dtype) for _ in out["hs"]]
+            return [{"w": w} for w in ones] if parts else ones
+        return batch_interest(out["hs"], out["P"], out["Qs"], return_parts=parts, k=self.knn, lam=self.lam,
+                              fusion=self.fusion, label_term=self.label_term)
+
+    def _keep(self, found: list) -> list[torch.Tensor]:
+        """Store the batch's interest values (and parts) on the CPU; return the weights."""
+        if self.keep_interest_parts:
+            self.last_interest_parts_ = [{name: t.cpu() for name, t in d.items()} for d in found]
+            ws = [d["w"] for d in found]
+        else:
+            ws = found
+        self.last_interest_ = [w.cpu() for w in ws]
+        return ws
+
+    def loss_terms(self, model: nn.Module, batch: list[torch.Tensor], ctx: dict[str, Any]) -> dict[str, torch.Tensor]:
+        out = model(batch)
+        ws = self._keep(self._interest(out, self.keep_interest_parts))
+        hs, P = out["hs"], out["P"]
+        recon = sum((w * (x - r).pow(2).sum(dim=1)).mean() for w, x, r in zip(ws, batch, out["recons"]))
+        align = P.new_zeros(())
+        for u in range(len(hs)):
+            for v in range(u + 1, len(hs)):
+                align = align + info_nce(hs[u], hs[v], tau=self.tau, weights=ws[u] * ws[v],
+                                         positive_in_denominator=False)
+        kl = sum(weighted_kl(P, Q, w) for w, Q in zip(ws, out["Qs"]))
+        return {"recon": recon, "align": align, "kl": kl, **ddc_terms(P, out["hidden"])}
+
+    def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
+        return model(views)["P"]
+
+    def embed(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
+        """The fused representation H the DDC head clusters."""
+        return model.fusion(torch.cat(model.encoders(views), dim=1))
+
+    def interest_of(self, Xs: Sequence[np.ndarray], parts: bool = False
+                    ) -> list[torch.Tensor] | list[dict[str, torch.Tensor]]:
+        """Interest values of the given samples, treated as one batch (eval mode, no gradient), per view on the
+        CPU: a list of (n,) tensors, or with parts=True a list of dicts of every intermediate (Figure 6)."""
+        if not hasattr(self, "model_"):
+            raise RuntimeError("IDMC is not fitted yet: call fit(Xs) before interest_of(Xs).")
+        views = check_views(Xs, self.n_views_)
+        dims = [X.shape[1] for X in views]
+        if dims != self.n_features_:
+            raise ValueError(f"Views have {dims} features; the model was fitted on {self.n_features_}.")
+        data = [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in views]
+        self.model_.eval()
+        with torch.no_grad():
+            found = self._interest(self.model_(data), parts)
+        return [{name: t.cpu() for name, t in d.items()} for d in found] if parts else [w.cpu() for w in found]
