@@ -12,7 +12,7 @@ from ..interest import FUSIONS, LABEL_TERMS, batch_interest, uniform_interest
 from ..losses import ddc_terms, info_nce, weighted_kl
 from ..nn.blocks import DDCHead, ViewDecoders, ViewEncoders, mlp
 from ..training.trainer import DeepClusterer
-from . import check_views, register
+from . import register
 
 
 INTERPRETATION = """Our readings of what the IDMC paper leaves open (DESIGN.md section 4): DDC as in its reference code
@@ -166,13 +166,7 @@ class IDMC(DeepClusterer):
                     ) -> list[torch.Tensor] | list[dict[str, torch.Tensor]]:
         """Interest values of the given samples, treated as one batch (eval mode, no gradient), per view on the
         CPU: a list of (n,) tensors, or with parts=True a list of dicts of every intermediate (Figure 6)."""
-        if not hasattr(self, "model_"):
-            raise RuntimeError("IDMC is not fitted yet: call fit(Xs) before interest_of(Xs).")
-        views = check_views(Xs, self.n_views_)
-        dims = [X.shape[1] for X in views]
-        if dims != self.n_features_:
-            raise ValueError(f"Views have {dims} features; the model was fitted on {self.n_features_}.")
-        data = [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in views]
+        data = self._as_tensors(Xs)
         self.model_.eval()
         with torch.no_grad():
             found = self._interest(self.model_(data), parts)

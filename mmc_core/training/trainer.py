@@ -215,7 +215,11 @@ class DeepClusterer(MultiViewClusterer):
     def _as_tensors(self, Xs: Sequence[np.ndarray]) -> list[torch.Tensor]:
         if not hasattr(self, "model_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(Xs) first.")
-        return [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in check_views(Xs, self.n_views_)]
+        views = check_views(Xs, self.n_views_)
+        dims = [X.shape[1] for X in views]
+        if dims != self.n_features_:
+            raise ValueError(f"Views have {dims} features; the model was fitted on {self.n_features_}.")
+        return [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in views]
 
     def predict_proba(self, Xs: Sequence[np.ndarray]) -> np.ndarray:
         """Cluster probabilities (n, k) of new or fitted data."""
