@@ -124,10 +124,13 @@ def test_report_collects_sections(tmp_path):
     comp = pd.DataFrame([{"paper": "P", "table": "t", "dataset": "Event", "method": "KM", "variant": "",
                           "metric": "acc", "reported": 0.4, "reproduced": 0.41, "std": 0.01, "n_seeds": 2,
                           "diff": 0.01, "verdict": "within tolerance", "erratum": False}])
-    save_section("a_section", "A section", comparison=comp, notes="our reading: X", profile="smoke",
-                 out_dir=tmp_path)
+    claims = pd.DataFrame([{"paper": "P", "claim": "ours wins", "data": "Event", "verdict": "mixed",
+                            "evidence": "Event: 0.41 vs 0.40"}])
+    save_section("a_section", "A section", comparison=comp, claims=claims, notes="our reading: X",
+                 profile="smoke", out_dir=tmp_path)
     text = build_report(tmp_path).read_text()
     assert "## A section" in text and "our reading: X" in text and "within tolerance: 1" in text
+    assert text.index("## Claims overview") < text.index("## A section") and "ours wins" in text
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):

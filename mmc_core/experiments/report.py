@@ -73,6 +73,10 @@ def build_report(out_dir: str | Path | None = None, only_ran: bool = True) -> Pa
              "papers' own rows do.", ""]
     if not sections:
         lines.append("No sections found: run `make reproduce` first.")
+    claims = [pd.read_csv(f / "claims.csv") for f in sections if (f / "claims.csv").exists()]
+    if claims:
+        overview = pd.concat(claims, ignore_index=True)[["paper", "claim", "data", "verdict"]]
+        lines += ["## Claims overview", "", overview.to_markdown(index=False), ""]
     for folder in sections:
         meta = _read_meta(folder)
         lines += [f"## {meta.get('title', folder.name)}", "", f"Notebook section `{folder.name}`, profile "
