@@ -100,13 +100,17 @@ class MultiViewClusterer:
         return self.fit(Xs, y).labels_
 
     def predict(self, Xs: Sequence[np.ndarray]) -> np.ndarray:
+        return np.asarray(self._predict(self._check_fitted_views(Xs)), dtype=np.int64)
+
+    def _check_fitted_views(self, Xs: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Validated views of new data for a fitted model: same number of views and features as at fit."""
         if not hasattr(self, "labels_"):
             raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(Xs) first.")
         views = check_views(Xs, self.n_views_)
         dims = [X.shape[1] for X in views]
         if dims != self.n_features_:
             raise ValueError(f"Views have {dims} features; the model was fitted on {self.n_features_}.")
-        return np.asarray(self._predict(views), dtype=np.int64)
+        return views
 
     def _fit(self, views: list[np.ndarray]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from ..methods.base import MultiViewClusterer, check_views
+from ..methods.base import MultiViewClusterer
 from ..metrics import evaluate
 
 LossFn = Callable[[nn.Module, list[torch.Tensor], dict[str, Any]], dict[str, torch.Tensor]]
@@ -213,13 +213,7 @@ class DeepClusterer(MultiViewClusterer):
             return torch.cat([fn(self.model_, [X[i:i + 2048] for X in data]) for i in range(0, len(data[0]), 2048)])
 
     def _as_tensors(self, Xs: Sequence[np.ndarray]) -> list[torch.Tensor]:
-        if not hasattr(self, "model_"):
-            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call fit(Xs) first.")
-        views = check_views(Xs, self.n_views_)
-        dims = [X.shape[1] for X in views]
-        if dims != self.n_features_:
-            raise ValueError(f"Views have {dims} features; the model was fitted on {self.n_features_}.")
-        return [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in views]
+        return [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in self._check_fitted_views(Xs)]
 
     def predict_proba(self, Xs: Sequence[np.ndarray]) -> np.ndarray:
         """Cluster probabilities (n, k) of new or fitted data."""
