@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
-import sys
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,6 +25,7 @@ from ..methods import make, method_class
 from ..metrics import evaluate
 from ..paths import results_dir
 from ..preprocessing import scale_views
+from ..seeding import seed_everything
 
 RESULT_VERSION = 1  # bump when the meaning of a cached result changes, so stale caches are not reused
 
@@ -65,14 +64,6 @@ class RunSpec:
 
     def cache_path(self, cache_dir: Path) -> Path:
         return cache_dir / self.dataset / self.method.lower() / self.config_id / f"seed{self.seed}.json"
-
-
-def seed_everything(seed: int) -> None:
-    """Seed python, numpy and (when loaded) torch, so a run is repeatable."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)
 
 
 def make_grid(

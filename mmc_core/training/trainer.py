@@ -11,7 +11,6 @@ model selection (last epoch, or the epoch of lowest total loss).
 from __future__ import annotations
 
 import copy
-import random
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -23,6 +22,7 @@ from tqdm.auto import tqdm
 
 from ..methods.base import MultiViewClusterer
 from ..metrics import evaluate
+from ..seeding import seed_everything
 
 LossFn = Callable[[nn.Module, list[torch.Tensor], dict[str, Any]], dict[str, torch.Tensor]]
 
@@ -45,14 +45,6 @@ def resolve_device(device: str) -> torch.device:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise RuntimeError("device='cuda' was asked for but no CUDA GPU is visible; use device='auto' or 'cpu'.")
     return torch.device(device)
-
-
-def seed_all(seed: int) -> torch.Generator:
-    """Seed python, numpy and torch (CPU and CUDA); return a generator for batch shuffling."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)
-    return torch.Generator().manual_seed(seed)
 
 
 class DeepClusterer(MultiViewClusterer):
@@ -118,7 +110,8 @@ class DeepClusterer(MultiViewClusterer):
         """Train on the views. Labels given to `fit`, if any, only fill ACC/NMI/PUR per epoch in `history_`."""
         y = self._monitor_labels
         n = views[0].shape[0]
-        generator = seed_all(self.random_state or 0)
+        seed_everything(self.random_state or 0)
+        generator = torch.Generator().manual_seed(self.random_state or 0)  # batch shuffling
         self.device_ = resolve_device(self.device)
         data = [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in views]
         self.model_ = self.build([X.shape[1] for X in views]).to(self.device_)
