@@ -101,6 +101,11 @@ class DeepClusterer(MultiViewClusterer):
     def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
+    def trainable_parameters(self, model: nn.Module) -> list[nn.Parameter]:
+        """The parameters the trainer's optimizer updates; a method with parts trained otherwise (SDCIB's
+        mutual-information critics, stepped by the method itself) leaves them out."""
+        return list(model.parameters())
+
     def embed(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
         """The representation the method clusters (e.g. the fused features), for t-SNE plots."""
         raise NotImplementedError(f"{type(self).__name__} does not define the representation it clusters.")
@@ -123,7 +128,7 @@ class DeepClusterer(MultiViewClusterer):
         total_epochs = sum(s.epochs for s in stages)
         bar = tqdm(total=total_epochs, desc=type(self).__name__, disable=not self.progress, unit="epoch")
         for stage in stages:
-            optimizer = torch.optim.Adam(self.model_.parameters(), lr=stage.lr or self.lr)
+            optimizer = torch.optim.Adam(self.trainable_parameters(self.model_), lr=stage.lr or self.lr)
             step = self.lr_step or max(stage.epochs // 2, 1)
             schedule = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step, gamma=self.lr_gamma)
             for epoch in range(stage.epochs):
