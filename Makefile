@@ -3,7 +3,7 @@
 #   make reproduce PROFILE=quick   execute every notebook with papermill, then write results/REPORT.md
 #   make data DATA_MIRROR=DIR      fill the data directory from a local mirror (else download), checking sha256
 #   make lab                       JupyterLab on the notebooks
-#   make bench                     seconds per epoch / per run of IDMC and MFLVC on Handwritten and Scene-15
+#   make bench                     seconds per epoch / per run: IDMC, MFLVC (Handwritten, Scene-15), SDCIB (Event)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 

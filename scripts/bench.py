@@ -1,9 +1,9 @@
 """Benchmark: seconds per epoch (measured) and per run (projected to the paper's epochs) of deep methods.
 
-    python scripts/bench.py [--methods idmc mflvc] [--datasets Handwritten Scene-15] [--epochs 3] [--device auto]
+    python scripts/bench.py [--cases idmc:Handwritten sdcib:Event ...] [--epochs 3] [--device auto]
 
 Times `fit` over a few epochs after one warm-up epoch (first-call overheads excluded) and prints a table. The
-per-run figure multiplies by each method's full training length (IDMC 100 epochs; MFLVC 200+50+50), so it is a
+per-run figure multiplies by each method's full training length (IDMC, SDCIB 100 epochs; MFLVC 200+50+50), so it is a
 projection, labelled as such. Run on an idle machine: other processes on the same cores slow every number.
 """
 
@@ -20,7 +20,8 @@ from mmc_core.data import load_dataset
 from mmc_core.methods import make
 from mmc_core.preprocessing import scale_views
 
-FULL_EPOCHS = {"idmc": 100, "mflvc": 300, "simvc": 100, "comvc": 100}
+FULL_EPOCHS = {"idmc": 100, "mflvc": 300, "simvc": 100, "comvc": 100, "sdcib": 100}
+DEFAULT_CASES = ["idmc:Handwritten", "idmc:Scene-15", "mflvc:Handwritten", "mflvc:Scene-15", "sdcib:Event"]
 BATCH = {"mflvc": 256}  # MFLVC's published batch size; the others use the DDC family's 100
 
 
@@ -37,19 +38,21 @@ def time_fit(method: str, views, n_clusters: int, epochs: int, device: str) -> f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--methods", nargs="+", default=["idmc", "mflvc"])
-    parser.add_argument("--datasets", nargs="+", default=["Handwritten", "Scene-15"])
+    parser.add_argument("--cases", nargs="+", default=DEFAULT_CASES, help="method:dataset pairs")
     parser.add_argument("--epochs", type=int, default=3, help="timed epochs (after one warm-up epoch)")
     parser.add_argument("--device", default="auto")
     args = parser.parse_args()
     device = "cuda" if args.device == "auto" and torch.cuda.is_available() else args.device
     where = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU ({torch.get_num_threads()} threads)"
     print(f"device: {where}; torch {torch.__version__}; {platform.processor() or platform.machine()}")
+    cases = [case.split(":", 1) for case in args.cases]
+    if any(len(case) != 2 for case in cases):
+        parser.error("each case is METHOD:DATASET, e.g. sdcib:Event")
     rows = []
-    for name in args.datasets:
+    for name in dict.fromkeys(dataset for _, dataset in cases):
         ds = load_dataset(name)
         views = scale_views(ds.views, ds.scaling)
-        for method in args.methods:
+        for method in [m for m, dataset in cases if dataset == name]:
             warm = time_fit(method, views, ds.n_clusters, 1, device)
             total = time_fit(method, views, ds.n_clusters, 1 + args.epochs, device)
             per_epoch = (total - warm) / args.epochs

@@ -30,15 +30,6 @@ TERMS = {
 }
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks: one thread avoids OpenMP synchronisation costs that dominate on a busy 2-core machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def planted() -> tuple[list[np.ndarray], np.ndarray]:
     """3 clusters x 60 samples, two views (20 and 30 features): cluster centre + unit Gaussian noise, min-max."""

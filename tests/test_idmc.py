@@ -13,16 +13,6 @@ SMALL = {"encoder_widths": (32, 16), "fusion_widths": (16,)}  # for tests of mec
 TERMS = ["recon", "align", "kl", "ddc_1", "ddc_2", "ddc_3"]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """These nets are tiny: a second thread gains nothing, and a 2-thread pool stalls ~100x whenever another
-    process holds a core (measured here). Restored after the module."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def planted(seed: int = 0, n_per: int = 60, sep: float = 6.0) -> tuple[list[np.ndarray], np.ndarray]:
     """3 Gaussian clusters seen by 2 views (20 and 30 features), the first two centres `sep` apart, min-max
     scaled. K-means on the concatenated views recovers them exactly."""

@@ -15,14 +15,6 @@ from mmc_core.losses import (NeuralMIEstimator, gaussian_channel_information, ii
 MI_TOLERANCE = 0.1  # nats: |estimate - closed form| after 1000 critic steps, evaluated on 20000 fresh pairs
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def correlated_gaussians(n: int, rho: float, d: int = 2) -> tuple[torch.Tensor, torch.Tensor]:
     """d independent pairs of standard normals with correlation rho: I(X; Y) = -d/2 log(1 - rho^2)."""
     x = torch.randn(n, d)

@@ -18,14 +18,6 @@ SMALL = {"width": 32, "n_layers": 3, "critic_widths": (16,), "epochs": 25, "batc
 TERMS = {"compression", "relevance", "cluster_consistency", "feature_consistency"}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def planted() -> tuple[list[np.ndarray], np.ndarray]:
     """3 clusters x 60 samples, two views (20 and 30 features): cluster centre + unit Gaussian noise, min-max."""

@@ -1,0 +1,225 @@
+"""DIVIDE: Decoupled Contrastive Multi-View Clustering with High-Order Random Walks (Lu, Lin, Yang, Peng, Hu, Peng;
+AAAI'24) — the SDCIB table's "DIVICE" row (its misspelling of DIVIDE), on the shared trainer and blocks.
+
+Per view an online encoder f^v, a momentum (EMA) copy f_bar^v and a cross-view decoder g^v. Positives are not just
+"the same sample": a high-order random walk on the affinity graph of the momentum embeddings weighs every pair, so
+samples far apart in the graph but reachable by many paths become positives (out-of-neighbourhood positives) and
+near but poorly connected ones stay negatives. The contrast is decoupled: intra-view in the encoder's space
+(f^v(x^v) against f_bar^v(x^v)), inter-view in the decoder's space (g^u(f^u(x^u)) against f_bar^v(x^v)). Final
+partition: k-means on the learned representation.
+
+The equations are those of the authors' published implementation, which we read alongside the paper's abstract.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..nn import mlp
+from ..training import DeepClusterer
+from . import register
+from .icmvc import symmetric_knn
+from .kmeans import run_kmeans
+
+
+@torch.no_grad()
+def kernel_affinity(z: torch.Tensor, sigma: float, knn: int | None = None) -> torch.Tensor:
+    """A_ij = exp(-||z_i - z_j||^2 / sigma) on L2-normalised embeddings (||.||^2 = 2 - 2 cos); with knn, only the
+    pairs of the symmetric kNN graph (and the self loops) keep their weight."""
+    z = F.normalize(z, dim=1)
+    A = torch.exp(-(2.0 - 2.0 * z @ z.t()).clamp_min(0.0) / sigma)
+    return A if knn is None else A * symmetric_knn(z, knn)
+
+
+@torch.no_grad()
+def random_walk_targets(affinity: torch.Tensor, steps: int, restart: float) -> torch.Tensor:
+    """W = restart I + (1 - restart) T^steps, T = D^-1 A the walk's transition matrix: row i weighs every sample
+    as a positive of anchor i by the probability that a `steps`-step walk from i ends there (plus the restart mass
+    on i itself). Rows sum to 1; W_ij = 0 when no walk of that length joins i to j."""
+    if affinity.ndim != 2 or affinity.shape[0] != affinity.shape[1]:
+        raise ValueError(f"affinity must be a square (n, n) matrix, got shape {tuple(affinity.shape)}.")
+    if (affinity < 0).any():
+        raise ValueError("affinity has negative entries; a random walk needs non-negative edge weights.")
+    degree = affinity.sum(dim=1, keepdim=True)
+    if (degree <= 0).any():
+        raise ValueError("affinity has a row without any edge: give every sample a self loop or a neighbour.")
+    walk = torch.linalg.matrix_power(affinity / degree, int(steps))
+    return restart * torch.eye(affinity.shape[0], dtype=affinity.dtype, device=affinity.device) + (1 - restart) * walk
+
+
+def soft_target_nce(queries: torch.Tensor, keys: torch.Tensor, targets: torch.Tensor, tau: float) -> torch.Tensor:
+    """mean_i -sum_j w_ij log softmax_j(cos(q_i, k_j) / tau), w = targets with rows normalised to 1. With identity
+    targets it is the one-direction InfoNCE (info_nce(q, k, tau, symmetric=False))."""
+    log_p = torch.log_softmax(F.normalize(queries, dim=1) @ F.normalize(keys, dim=1).t() / tau, dim=1)
+    w = targets / targets.sum(dim=1, keepdim=True)
+    return -(w * log_p).sum(dim=1).mean()
+
+
+def student_t(emb: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
+    """q_ij proportional to (1 + ||e_i - c_j||^2)^-1 (DEC's kernel): soft assignments whose argmax is the nearest
+    centre, i.e. the k-means label."""
+    q = 1.0 / (1.0 + torch.cdist(emb, centers).pow(2))
+    return q / q.sum(dim=1, keepdim=True)
+
+
+def divide_encoder(in_dim: int, widths: Sequence[int], drop_rate: float) -> nn.Sequential:
+    """The published encoder: hidden Linear-BN-ReLU layers, dropout after each but the last hidden layer, then a
+    bias-free Linear and a BatchNorm without affine parameters."""
+    dims = [int(in_dim), *map(int, widths)]
+    layers: list[nn.Module] = []
+    hidden = list(zip(dims[:-2], dims[1:-1]))
+    for i, (a, b) in enumerate(hidden):
+        layers.append(mlp(a, [b], batchnorm=True))
+        if drop_rate > 0 and i < len(hidden) - 1:
+            layers.append(nn.Dropout(drop_rate))
+    layers += [nn.Linear(dims[-2], dims[-1], bias=False), nn.BatchNorm1d(dims[-1], affine=False)]
+    return nn.Sequential(*layers)
+
+
+class DIVIDENet(nn.Module):
+    """Online encoders, their momentum copies (no gradient), and cross-view decoders d -> 4d -> d (ReLU)."""
+
+    def __init__(self, dims: Sequence[int], widths: Sequence[int], drop_rate: float):
+        super().__init__()
+        d = int(widths[-1])
+        self.online = nn.ModuleList(divide_encoder(dim, widths, drop_rate) for dim in dims)
+        self.target = copy.deepcopy(self.online).requires_grad_(False)
+        self.decoders = nn.ModuleList(mlp(d, [4 * d, d], last_activation=False) for _ in dims)
+
+    @torch.no_grad()
+    def update_target(self, momentum: float) -> None:
+        """theta_bar <- momentum theta_bar + (1 - momentum) theta (parameters; buffers follow their own forwards)."""
+        for p_online, p_target in zip(self.online.parameters(), self.target.parameters()):
+            p_target.mul_(momentum).add_(p_online.detach(), alpha=1.0 - momentum)
+
+    def target_features(self, views: Sequence[torch.Tensor]) -> list[torch.Tensor]:
+        return [enc(x) for enc, x in zip(self.target, views)]
+
+
+@register("divide")
+class DIVIDE(DeepClusterer):
+    """DIVIDE. Per batch, before the forward pass, the momentum encoders take an EMA step; then per view v
+
+      W^v = random_walk_targets(kernel_affinity(f_bar^v(x^v), sigma, knn), steps, restart)   (no gradient)
+      intra_view = mean_v       soft_target_nce(f^v(x^v),        f_bar^v(x^v), W^v; tau)
+      inter_view = mean_{u != v} soft_target_nce(g^u(f^u(x^u)), f_bar^v(x^v), W^v; tau)
+
+    (two views: the published (l(1,2) + l(2,1)) / 2 and (l_1 + l_2) / 2). Before `start_rectify_epoch` (default:
+    half of `epochs`, as the published 100 of 200) W = I: plain InfoNCE, while the embeddings are too young for
+    the walk. Labels: k-means (run_kmeans, the method's random_state) on the representation
+    normalize([normalize(g^v(f_bar^v(x^v)))]_v), fitted on the training data at the end of training (and at every
+    monitored epoch when labels are given to fit). `soft_assign` = Student-t kernel to those k-means centres (argmax
+    = the k-means label), so predict on new data is nearest centre; the centres are in `cluster_centers_`.
+
+    The graph: the published code walks on the dense kernel graph of each mini-batch (batch 1024), recomputed at
+    every step from the current momentum encoders: "global" in the paper is the high-order walk reaching beyond a
+    kNN neighbourhood, within the batch; batch_size >= n makes it the whole data set's graph. knn=None keeps that
+    dense graph; knn=k keeps only symmetric kNN edges (a sparser reading of the same walk).
+
+    Defaults (published code and configs): encoders 1024-1024-1024-128, dropout 0.2, tau 0.5, momentum 0.98,
+    sigma 0.1, steps 5, restart 0.5, batch 1024, 200 epochs, Adam lr 2e-3 (its base 5e-4 x batch/256), constant.
+    Differences: the published run warms the learning rate up over 20 epochs and uses Adam betas (0.9, 0.99) —
+    the shared trainer has neither; its hidden Linear layers have no bias (redundant before BatchNorm); its loss
+    divides by n^2 (a mean over every pair) — we average over anchors, as a loss per sample; it drops the last
+    incomplete batch — the trainer keeps it; it z-scores the inputs — the runner gives deep methods min-max.
+    More than two views: every ordered pair of views in inter_view.
+    """
+
+    reported_as: ClassVar[str] = "DIVIDE"
+
+    def __init__(
+        self,
+        n_clusters: int,
+        random_state: int | None = 0,
+        encoder_widths: Sequence[int] = (1024, 1024, 1024, 128),
+        drop_rate: float = 0.2,
+        tau: float = 0.5,
+        momentum: float = 0.98,
+        sigma: float = 0.1,
+        steps: int = 5,
+        restart: float = 0.5,
+        knn: int | None = None,
+        start_rectify_epoch: int | None = None,
+        **kwargs,
+    ):
+        kwargs.setdefault("epochs", 200)
+        kwargs.setdefault("batch_size", 1024)
+        kwargs.setdefault("lr", 2e-3)
+        kwargs.setdefault("lr_gamma", 1.0)
+        super().__init__(n_clusters, random_state, **kwargs)
+        if not encoder_widths:
+            raise ValueError("encoder_widths needs at least one layer, e.g. (1024, 1024, 1024, 128).")
+        if not 0 <= drop_rate < 1:
+            raise ValueError(f"drop_rate must be in [0, 1), got {drop_rate}.")
+        if tau <= 0 or sigma <= 0:
+            raise ValueError(f"tau and sigma must be > 0, got tau={tau}, sigma={sigma}.")
+        if not 0 <= momentum < 1:
+            raise ValueError(f"momentum must be in [0, 1) (EMA of the target encoders), got {momentum}.")
+        if isinstance(steps, bool) or int(steps) != steps or steps < 1:
+            raise ValueError(f"steps (random-walk length) must be an integer >= 1, got {steps!r}.")
+        if not 0 <= restart < 1:
+            raise ValueError(f"restart must be in [0, 1) (the identity's share of W), got {restart}.")
+        if knn is not None and (isinstance(knn, bool) or int(knn) != knn or knn < 1):
+            raise ValueError(f"knn must be None (dense kernel graph) or an integer >= 1, got {knn!r}.")
+        if start_rectify_epoch is not None and start_rectify_epoch < 0:
+            raise ValueError(f"start_rectify_epoch must be >= 0 or None (half of epochs), got {start_rectify_epoch}.")
+        self.encoder_widths = tuple(int(w) for w in encoder_widths)
+        self.drop_rate = float(drop_rate)
+        self.tau = float(tau)
+        self.momentum = float(momentum)
+        self.sigma = float(sigma)
+        self.steps = int(steps)
+        self.restart = float(restart)
+        self.knn = None if knn is None else int(knn)
+        self.start_rectify_epoch = self.epochs // 2 if start_rectify_epoch is None else int(start_rectify_epoch)
+
+    def build(self, dims: list[int]) -> nn.Module:
+        if len(dims) < 2:
+            raise ValueError("DIVIDE contrasts views: it needs at least two views.")
+        return DIVIDENet(dims, self.encoder_widths, self.drop_rate)
+
+    def positives(self, z: torch.Tensor) -> torch.Tensor:
+        """W (n, n) of one view's momentum embeddings: the random-walk positive weights."""
+        return random_walk_targets(kernel_affinity(z, self.sigma, self.knn), self.steps, self.restart)
+
+    def loss_terms(self, model: nn.Module, batch: list[torch.Tensor], ctx: dict[str, Any]) -> dict[str, torch.Tensor]:
+        if not ctx.get("probe"):  # the trainer's check of `disable` names must not move the momentum encoders
+            model.update_target(self.momentum)
+        zs = [enc(x) for enc, x in zip(model.online, batch)]
+        ps = [dec(z) for dec, z in zip(model.decoders, zs)]
+        with torch.no_grad():
+            targets = model.target_features(batch)
+            if ctx.get("epoch", 0) >= self.start_rectify_epoch:
+                ws = [self.positives(z) for z in targets]
+            else:
+                ws = [torch.eye(len(z), dtype=z.dtype, device=z.device) for z in targets]
+        V = len(batch)
+        pairs = [(u, v) for u in range(V) for v in range(V) if u != v]
+        return {
+            "intra_view": sum(soft_target_nce(zs[v], targets[v], ws[v], self.tau) for v in range(V)) / V,
+            "inter_view": sum(soft_target_nce(ps[u], targets[v], ws[v], self.tau) for u, v in pairs) / len(pairs),
+        }
+
+    def embed(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
+        """normalize([normalize(g^v(f_bar^v(x^v)))]_v): the representation k-means partitions."""
+        parts = [F.normalize(dec(z), dim=1) for dec, z in zip(model.decoders, model.target_features(views))]
+        return F.normalize(torch.cat(parts, dim=1), dim=1)
+
+    def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
+        if not hasattr(self, "cluster_centers_"):
+            raise RuntimeError("DIVIDE assigns to k-means centres fitted at the end of fit: call fit first.")
+        return student_t(self.embed(model, views), self.cluster_centers_)
+
+    def _predict_tensor(self, data: list[torch.Tensor]) -> np.ndarray:
+        """Labels of the training data: k-means on their representation (the paper's final step); its centres then
+        serve soft_assign and predict."""
+        emb = self._no_grad_chunks(data, self.embed)
+        km = run_kmeans(emb.cpu().numpy(), self.n_clusters, self.random_state)
+        self.cluster_centers_ = torch.as_tensor(km.cluster_centers_, dtype=emb.dtype, device=emb.device)
+        return student_t(emb, self.cluster_centers_).argmax(dim=1).cpu().numpy()
