@@ -23,9 +23,9 @@ from torch import nn
 
 from ..nn import mlp
 from ..training import DeepClusterer
+from ..training.readout import KMeansReadout
 from . import register
 from .icmvc import symmetric_knn
-from .kmeans import run_kmeans
 
 
 @torch.no_grad()
@@ -59,13 +59,6 @@ def soft_target_nce(queries: torch.Tensor, keys: torch.Tensor, targets: torch.Te
     log_p = torch.log_softmax(F.normalize(queries, dim=1) @ F.normalize(keys, dim=1).t() / tau, dim=1)
     w = targets / targets.sum(dim=1, keepdim=True)
     return -(w * log_p).sum(dim=1).mean()
-
-
-def student_t(emb: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
-    """q_ij proportional to (1 + ||e_i - c_j||^2)^-1 (DEC's kernel): soft assignments whose argmax is the nearest
-    centre, i.e. the k-means label."""
-    q = 1.0 / (1.0 + torch.cdist(emb, centers).pow(2))
-    return q / q.sum(dim=1, keepdim=True)
 
 
 def divide_encoder(in_dim: int, widths: Sequence[int], drop_rate: float) -> nn.Sequential:
@@ -103,7 +96,7 @@ class DIVIDENet(nn.Module):
 
 
 @register("divide")
-class DIVIDE(DeepClusterer):
+class DIVIDE(KMeansReadout, DeepClusterer):
     """DIVIDE. Per batch, before the forward pass, the momentum encoders take an EMA step; then per view v
 
       W^v = random_walk_targets(kernel_affinity(f_bar^v(x^v), sigma, knn), steps, restart)   (no gradient)
@@ -212,14 +205,8 @@ class DIVIDE(DeepClusterer):
         return F.normalize(torch.cat(parts, dim=1), dim=1)
 
     def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
-        if not hasattr(self, "cluster_centers_"):
-            raise RuntimeError("DIVIDE assigns to k-means centres fitted at the end of fit: call fit first.")
-        return student_t(self.embed(model, views), self.cluster_centers_)
+        return self.kmeans_soft_assign(model, views)
 
     def _predict_tensor(self, data: list[torch.Tensor]) -> np.ndarray:
-        """Labels of the training data: k-means on their representation (the paper's final step); its centres then
-        serve soft_assign and predict."""
-        emb = self._no_grad_chunks(data, self.embed)
-        km = run_kmeans(emb.cpu().numpy(), self.n_clusters, self.random_state)
-        self.cluster_centers_ = torch.as_tensor(km.cluster_centers_, dtype=emb.dtype, device=emb.device)
-        return student_t(emb, self.cluster_centers_).argmax(dim=1).cpu().numpy()
+        """Labels of the training data: k-means on their representation (the paper's final step)."""
+        return self.kmeans_labels(data)
