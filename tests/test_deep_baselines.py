@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from synthetic import two_view_minmax
 import torch
 import torch.nn.functional as F
 
@@ -15,7 +16,6 @@ from mmc_core.methods import make
 from mmc_core.methods.comvc import negative_mask, sample_negatives
 from mmc_core.methods.mflvc import MFLVC, PseudoLabels, split_epochs
 from mmc_core.metrics import accuracy
-from mmc_core.preprocessing import scale_views
 
 SMALL = {
     "simvc": {"encoder_widths": (32, 16), "epochs": 15, "batch_size": 60},
@@ -32,11 +32,7 @@ TERMS = {
 
 @pytest.fixture(scope="module")
 def planted() -> tuple[list[np.ndarray], np.ndarray]:
-    """3 clusters x 60 samples, two views (20 and 30 features): cluster centre + unit Gaussian noise, min-max."""
-    rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(3), 60)
-    views = [2.0 * rng.normal(size=(3, d))[y] + rng.normal(size=(180, d)) for d in (20, 30)]
-    return scale_views(views, "minmax"), y
+    return two_view_minmax()
 
 
 @pytest.fixture(scope="module")

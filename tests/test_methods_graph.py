@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+from synthetic import blobs, three_view_blobs
 
 from mmc_core.methods import make
 from mmc_core.methods.onmsc import _shared_neighbourhood, simplex_qp
@@ -14,19 +15,9 @@ GRAPH = {"swmc": "SwMC", "onmsc": "ONMSC"}
 N_PER = 50
 
 
-def blobs(rng: np.random.Generator, y: np.ndarray, dim: int, separation: float, std: float) -> np.ndarray:
-    """One view: a Gaussian blob per class, the first two centres `separation` apart."""
-    centres = rng.normal(size=(y.max() + 1, dim))
-    centres *= separation / np.linalg.norm(centres[0] - centres[1])
-    return centres[y] + std * rng.normal(size=(y.size, dim))
-
-
 @pytest.fixture(scope="module")
 def planted():
-    """3 well-separated clusters seen in 3 views of different dimension and noise level."""
-    rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(3), N_PER)
-    return [blobs(rng, y, 4, 8.0, 1.0), blobs(rng, y, 7, 8.0, 1.5), blobs(rng, y, 2, 8.0, 2.0)], y
+    return three_view_blobs(N_PER)
 
 
 @pytest.fixture(scope="module")

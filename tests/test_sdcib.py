@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from synthetic import two_view_minmax
 import torch
 
 from mmc_core.losses import infonce_mutual_information
 from mmc_core.methods import make
 from mmc_core.methods.sdcib import SDCIB
 from mmc_core.metrics import accuracy
-from mmc_core.preprocessing import scale_views
 from mmc_core.seeding import seed_everything
 
 SMALL = {"width": 32, "n_layers": 3, "critic_widths": (16,), "epochs": 25, "batch_size": 45}
@@ -20,11 +20,7 @@ TERMS = {"compression", "relevance", "cluster_consistency", "feature_consistency
 
 @pytest.fixture(scope="module")
 def planted() -> tuple[list[np.ndarray], np.ndarray]:
-    """3 clusters x 60 samples, two views (20 and 30 features): cluster centre + unit Gaussian noise, min-max."""
-    rng = np.random.default_rng(0)
-    y = np.repeat(np.arange(3), 60)
-    views = [2.0 * rng.normal(size=(3, d))[y] + rng.normal(size=(180, d)) for d in (20, 30)]
-    return scale_views(views, "minmax"), y
+    return two_view_minmax()
 
 
 @pytest.fixture(scope="module")
