@@ -10,6 +10,7 @@ from mmc_core.data import list_datasets
 from mmc_core.experiments import (ORACLE_BEST_VIEW, add_best_view, build_report, compare, get_profile, make_grid,
                                   run_grid, save_section, summarize)
 from mmc_core.experiments import runner
+from mmc_core.experiments.settings import resolve_settings
 from mmc_core.io import atomic_write_text
 
 DATASET = "Synthetic3d"  # 600 x 3 views of 3 features: every run takes milliseconds
@@ -155,3 +156,13 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path):
 def test_unknown_profile_is_a_clear_error():
     with pytest.raises(ValueError, match="smoke, quick, full"):
         get_profile("fast")
+
+
+def test_settings_accept_datasets_as_a_comma_separated_string():
+    """papermill's -p passes strings: "Event,MSRC-v1" means two datasets, not a list of characters."""
+    defaults = {"smoke": ["MSRC-v1"], "quick": ["MSRC-v1"], "full": ["MSRC-v1"]}
+    run = resolve_settings("smoke", None, None, "Event, Caltech-2V", defaults)
+    assert run.datasets == ["Event"] and list(run.absent) == ["Caltech-2V"]
+    assert resolve_settings("smoke", None, None, None, defaults).datasets == ["MSRC-v1"]
+    with pytest.raises(ValueError, match="Unknown dataset"):
+        resolve_settings("smoke", None, None, "Evnt", defaults)

@@ -38,7 +38,7 @@ def resolve_settings(
     profile: str,
     seeds: int | None,
     epochs: int | None,
-    datasets: list[str] | None,
+    datasets: list[str] | str | None,
     default_datasets: dict[str, list[str]],
     device: str = "auto",
 ) -> RunSettings:
@@ -46,6 +46,8 @@ def resolve_settings(
 
     default_datasets maps a profile name to its datasets (the smoke profile runs a small one)."""
     prof = get_profile(profile)
+    if isinstance(datasets, str):  # papermill -p passes strings: "Event" or "Event,MSRC-v1"
+        datasets = [name.strip() for name in datasets.split(",") if name.strip()]
     wanted = list(datasets) if datasets else list(default_datasets[prof.name])
     registry = list_datasets().set_index("name")
     unknown = [d for d in wanted if d not in registry.index]
