@@ -10,7 +10,7 @@ from mmc_core.data import list_datasets
 from mmc_core.experiments import (ORACLE_BEST_VIEW, add_best_view, build_report, compare, get_profile, make_grid,
                                   run_grid, save_section, summarize)
 from mmc_core.experiments import runner
-from mmc_core.experiments.settings import resolve_settings
+from mmc_core.experiments.settings import choose_methods, resolve_settings
 from mmc_core.io import atomic_write_text
 
 DATASET = "Synthetic3d"  # 600 x 3 views of 3 features: every run takes milliseconds
@@ -166,3 +166,15 @@ def test_settings_accept_datasets_as_a_comma_separated_string():
     assert resolve_settings("smoke", None, None, None, defaults).datasets == ["MSRC-v1"]
     with pytest.raises(ValueError, match="Unknown dataset"):
         resolve_settings("smoke", None, None, "Evnt", defaults)
+
+
+def test_choose_methods_narrows_in_the_notebooks_order():
+    """`-p methods idmc,amkm` runs those two, in the notebook's order; None runs all; a typo is a clear error."""
+    available = ["km", "amkm", "simvc", "idmc"]
+    assert choose_methods(None, available) == available
+    assert choose_methods("IDMC, amkm", available) == ["amkm", "idmc"]
+    assert choose_methods(["simvc"], available) == ["simvc"]
+    with pytest.raises(ValueError, match="idmcc"):
+        choose_methods("idmcc", available)
+    with pytest.raises(ValueError, match="nothing"):
+        choose_methods("", available)

@@ -34,6 +34,26 @@ class RunSettings:
         return "\n".join(lines)
 
 
+def _names(value: list[str] | str) -> list[str]:
+    """A list of names from a list or a comma-separated string (papermill -p passes strings)."""
+    if isinstance(value, str):
+        return [name.strip() for name in value.split(",") if name.strip()]
+    return list(value)
+
+
+def choose_methods(requested: list[str] | str | None, available: list[str]) -> list[str]:
+    """The methods a notebook runs: all of `available` for None, else the requested ones (a list or a
+    comma-separated string such as "idmc,amkm"), kept in the notebook's order; unknown names are an error."""
+    if requested is None:
+        return list(available)
+    wanted = [name.lower() for name in _names(requested)]
+    unknown = sorted(set(wanted) - set(available))
+    if unknown or not wanted:
+        raise ValueError(f"methods={requested!r}: {unknown or 'nothing'} is not among this notebook's methods "
+                         f"{', '.join(available)}; pass a subset (e.g. \"{available[-1]},{available[0]}\") or None.")
+    return [name for name in available if name in wanted]
+
+
 def resolve_settings(
     profile: str,
     seeds: int | None,
@@ -46,9 +66,7 @@ def resolve_settings(
 
     default_datasets maps a profile name to its datasets (the smoke profile runs a small one)."""
     prof = get_profile(profile)
-    if isinstance(datasets, str):  # papermill -p passes strings: "Event" or "Event,MSRC-v1"
-        datasets = [name.strip() for name in datasets.split(",") if name.strip()]
-    wanted = list(datasets) if datasets else list(default_datasets[prof.name])
+    wanted = _names(datasets) if datasets else list(default_datasets[prof.name])  # "Event" or "Event,MSRC-v1"
     registry = list_datasets().set_index("name")
     unknown = [d for d in wanted if d not in registry.index]
     if unknown:
