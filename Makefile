@@ -1,6 +1,7 @@
 # mmc-repro: one recipe for the local virtual environment, CI and the container image.
 #   make test                      unit tests + every notebook at the smoke profile (nbval)
 #   make reproduce PROFILE=quick   execute every notebook with papermill, then write results/REPORT.md
+#   make reproduce PROFILE=full SEEDS=5 DATASETS=MSRC-v1 NOTEBOOKS=notebooks/idmc/02_table2_ablation.ipynb  (narrowed)
 #   make data DATA_MIRROR=DIR      fill the data directory from a local mirror (else download), checking sha256
 #   make lab                       JupyterLab on the notebooks
 #   make bench                     seconds per epoch / per run: IDMC, MFLVC (Handwritten, Scene-15), SDCIB (Event)
@@ -17,6 +18,10 @@ PROFILE     ?= smoke
 DEVICE      ?= auto
 NOTEBOOKS   ?= $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 PYTEST_ARGS ?=
+SEEDS       ?=
+DATASETS    ?=
+# Narrow `make reproduce` (every notebook takes seeds and datasets): SEEDS=10 DATASETS=MSRC-v1,Handwritten
+NARROW      := $(if $(SEEDS),-p seeds $(SEEDS)) $(if $(DATASETS),-p datasets $(DATASETS))
 LAB_PORT    ?= 8888
 
 export MMC_DATA_DIR := $(DATA_DIR)
@@ -28,7 +33,7 @@ export PYTHONHASHSEED := 0
 .PHONY: venv data test unit nbval reproduce report lab bench clean help
 
 help:
-	@sed -n '2,7p' Makefile
+	@sed -n '2,8p' Makefile
 
 # The environment: created on first use, re-created when the pins change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -60,7 +65,7 @@ reproduce: data
 	for nb in $(NOTEBOOKS); do \
 	  out="$(RESULTS_DIR)/notebooks/$${nb#notebooks/}"; mkdir -p "$$(dirname "$$out")"; \
 	  echo "== $$nb (profile $(PROFILE))"; \
-	  $(PY) -m papermill -k python3 --cwd "$$(dirname "$$nb")" -p profile $(PROFILE) -p device $(DEVICE) \
+	  $(PY) -m papermill -k python3 --cwd "$$(dirname "$$nb")" -p profile $(PROFILE) -p device $(DEVICE) $(NARROW) \
 	    "$$nb" "$$out"; \
 	done
 	$(MAKE) report
