@@ -10,6 +10,7 @@ REGISTRY_FILE = PROJECT_ROOT / "data" / "registry.yaml"
 REPORTED_DIR = PROJECT_ROOT / "data" / "reported"
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "raw"
 DEFAULT_RESULTS_DIR = PROJECT_ROOT / "results"
+REFERENCE_RUNS_DIR = PROJECT_ROOT / "reference" / "runs"  # the shipped run records (see reference/README.md)
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:

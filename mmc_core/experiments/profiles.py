@@ -3,6 +3,9 @@
 smoke  — a minute per notebook: 2 seeds, a few epochs; comparisons are shown but only their structure is asserted.
 quick  — 5 seeds, shortened training; fidelity checks asserted with a loose tolerance.
 full   — the papers' protocol (20 seeds, full training); fidelity checks asserted with the tight tolerance.
+reference — the full profile's runs, read from the shipped reference store (`reference/runs/`) instead of computed:
+         every seed shipped for a cell (up to 20) is used, a cell with no shipped run is "not run". Seconds per
+         notebook; what nbval checks and what `make report` summarises.
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ class Profile:
     epochs: int | None  # None: the method's own default (the paper's)
     tolerance: float  # |reproduced - reported| within this (fraction) counts as "within tolerance"
     assert_fidelity: bool  # do the notebooks' fidelity checks fail the run when missed?
+    computes: bool = True  # False: read runs from the reference store, never train (profile "reference")
+    compares: bool = True  # False: a few epochs say nothing, so no cell gets a fidelity verdict (smoke)
 
 
 PROFILES: dict[str, Profile] = {
-    "smoke": Profile("smoke", seeds=2, epochs=2, tolerance=0.05, assert_fidelity=False),
+    "smoke": Profile("smoke", seeds=2, epochs=2, tolerance=0.05, assert_fidelity=False, compares=False),
     "quick": Profile("quick", seeds=5, epochs=20, tolerance=0.05, assert_fidelity=True),
     "full": Profile("full", seeds=20, epochs=None, tolerance=0.02, assert_fidelity=True),
+    "reference": Profile("reference", seeds=20, epochs=None, tolerance=0.02, assert_fidelity=True, computes=False),
 }
 
 

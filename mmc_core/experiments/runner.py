@@ -1,8 +1,9 @@
 """Run grids of (method x dataset x seed x config) with a per-run result cache.
 
-Each run is identified by its method, dataset, parameters and scaling (the config id) and its seed. Its result
-is written atomically to <cache>/<dataset>/<method>/<config id>/seed<seed>.json as soon as it finishes, so an
-interrupted grid resumes where it stopped and a finished run is never recomputed.
+Each run is identified by its method, dataset, parameters, scaling and recorded outputs (the config id) and its
+seed. Its record is written atomically to <cache>/<dataset>/<method>/<config id>/seed<seed>.json as soon as it
+finishes, so an interrupted grid resumes where it stopped and a finished run is never recomputed. The shipped
+reference runs (`reference/runs/`) use the same layout: a grid can be read from them without computing anything.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from ..metrics import evaluate
 from ..paths import results_dir
 from ..preprocessing import scale_views
 from ..seeding import seed_everything
+from .outputs import NEEDS_LABELS, check_outputs, compute_outputs
+from .provenance import run_provenance
 
 RESULT_VERSION = 1  # bump when the meaning of a cached result changes, so stale caches are not reused
 
@@ -39,6 +42,7 @@ class RunSpec:
     seed: int
     params: Mapping[str, Any] = field(default_factory=dict)
     scaling: str | None = None  # None: the method's default_scaling, else the dataset's registry default
+    outputs: tuple[str, ...] = ()  # extra outputs recorded with the run (experiments.outputs), e.g. ("history",)
 
     def resolved_scaling(self) -> str:
         """Explicit scaling, else the method's own (classical baselines run on raw features), else the dataset's."""
@@ -49,13 +53,16 @@ class RunSpec:
 
     @property
     def config(self) -> dict[str, Any]:
-        return {
+        config = {
             "method": self.method.lower(),
             "dataset": self.dataset,
             "params": dict(sorted(self.params.items())),
             "scaling": self.resolved_scaling(),
             "version": RESULT_VERSION,
         }
+        if self.outputs:
+            config["outputs"] = sorted(check_outputs(self.outputs))
+        return config
 
     @property
     def config_id(self) -> str:
@@ -72,6 +79,7 @@ def make_grid(
     seeds: int | Sequence[int],
     base_seed: int = 0,
     scaling: str | None = None,
+    outputs: tuple[str, ...] = (),
 ) -> list[RunSpec]:
     """All runs of methods x datasets x seeds. Single-view methods (class attribute `per_view`) are expanded
     over every view of the dataset unless a `view` parameter is given. Seeds are base_seed + run."""
@@ -84,7 +92,7 @@ def make_grid(
             variants = [params]
             if getattr(method_class(name), "per_view", False) and "view" not in params:
                 variants = [{**params, "view": v} for v in range(n_views)]
-            specs += [RunSpec(name, dataset, s, p, scaling) for p in variants for s in seed_list]
+            specs += [RunSpec(name, dataset, s, p, scaling, outputs) for p in variants for s in seed_list]
     return specs
 
 
@@ -94,14 +102,16 @@ def _scaled_dataset(name: str, scaling: str, data_dir: str | None):
     return scale_views(ds.views, scaling), ds.labels, ds.n_clusters
 
 
-def run_one(spec: RunSpec, data_dir: str | None = None) -> dict[str, Any]:
-    """Fit the method on the dataset and score it against the labels (labels are used only for scoring)."""
+def run_one(spec: RunSpec, data_dir: str | None = None, profile: str | None = None) -> dict[str, Any]:
+    """Fit the method on the dataset and score it against the labels (labels are used only for scoring, and to
+    score each epoch when the run records its history). The record carries its provenance (experiments.provenance)."""
     views, labels, n_clusters = _scaled_dataset(spec.dataset, spec.resolved_scaling(), data_dir)
     seed_everything(spec.seed)
     model = make(spec.method, n_clusters=n_clusters, random_state=spec.seed, **spec.params)
     start = time.perf_counter()
-    pred = model.fit_predict(views)
+    pred = model.fit_predict(views, y=labels if NEEDS_LABELS & set(spec.outputs) else None)
     seconds = time.perf_counter() - start
+    extras = compute_outputs(spec.outputs, model, views, labels)
     return {
         **spec.config,
         "method_label": getattr(type(model), "reported_as", spec.method),
@@ -111,20 +121,37 @@ def run_one(spec: RunSpec, data_dir: str | None = None) -> dict[str, Any]:
         "n_samples": int(len(labels)),
         **evaluate(labels, pred),
         "labels": np.asarray(pred).tolist(),
+        **({"outputs": extras} if extras else {}),
+        "provenance": run_provenance(model, profile, time.perf_counter() - start),
     }
 
 
-def _run_and_cache(spec: RunSpec, cache_dir: Path | None, data_dir: str | None, threads: int | None) -> dict:
+def _run_and_cache(spec: RunSpec, cache_dir: Path | None, data_dir: str | None, threads: int | None,
+                   profile: str | None) -> dict:
     if threads is not None:
         from threadpoolctl import threadpool_limits
 
         with threadpool_limits(threads):
-            result = run_one(spec, data_dir)
+            result = run_one(spec, data_dir, profile)
     else:
-        result = run_one(spec, data_dir)
+        result = run_one(spec, data_dir, profile)
     if cache_dir is not None:
         atomic_write_json(spec.cache_path(cache_dir), result)
     return result
+
+
+def read_record(spec: RunSpec, path: Path) -> dict[str, Any]:
+    """A stored run record, checked against the spec it is filed under; any problem names the file."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"Run record {path} cannot be read ({err}); delete it to recompute the run.") from None
+    expected = {**spec.config, "seed": spec.seed}
+    found = {key: record.get(key) for key in expected}
+    if json.dumps(found, sort_keys=True, default=str) != json.dumps(expected, sort_keys=True, default=str):
+        raise ValueError(f"Run record {path} is not the run it is filed under (expected {expected}, found "
+                         f"{found}); delete it to recompute the run.")
+    return record
 
 
 def run_grid(
@@ -134,11 +161,14 @@ def run_grid(
     data_dir: str | None = None,
     progress: bool = True,
     keep_labels: bool = False,
+    profile: str | None = None,
+    compute: bool = True,
 ) -> pd.DataFrame:
     """Run every spec not already in the cache; return one row per run (cached and new).
 
     cache_dir: "default" = <results>/cache, None = no cache. n_jobs > 1 runs in parallel processes, each limited
-    to one BLAS thread (two 2-thread processes on 2 cores run slower than one).
+    to one BLAS thread (two 2-thread processes on 2 cores run slower than one). profile: recorded in each new
+    run's provenance. compute=False only reads: runs absent from the cache are left out (reference mode).
     """
     cache = results_dir() / "cache" if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
     data_dir = str(data_dir) if data_dir is not None else None
@@ -146,24 +176,26 @@ def run_grid(
     for spec in specs:
         path = spec.cache_path(cache) if cache else None
         if path is not None and path.exists():
-            done.append(json.loads(path.read_text()))
+            done.append(read_record(spec, path))
         else:
             todo.append(spec)
-    bar = tqdm(total=len(specs), initial=len(done), desc="runs", disable=not progress, unit="run")
+    if not compute:
+        todo = []
+    bar = tqdm(total=len(done) + len(todo), initial=len(done), desc="runs", disable=not progress, unit="run")
     if n_jobs == 1:
         for spec in todo:
             bar.set_postfix_str(f"{spec.method} {spec.dataset} seed {spec.seed}")
-            done.append(_run_and_cache(spec, cache, data_dir, None))
+            done.append(_run_and_cache(spec, cache, data_dir, None, profile))
             bar.update()
     else:
         from joblib import Parallel, delayed
 
-        jobs = (delayed(_run_and_cache)(spec, cache, data_dir, 1) for spec in todo)
+        jobs = (delayed(_run_and_cache)(spec, cache, data_dir, 1, profile) for spec in todo)
         for result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
             done.append(result)
             bar.update()
     bar.close()
     frame = pd.DataFrame(done)
-    if not keep_labels and "labels" in frame:
-        frame = frame.drop(columns="labels")
+    if not keep_labels:
+        frame = frame.drop(columns=[c for c in ("labels", "outputs") if c in frame])
     return frame

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from ..data import list_datasets
+from ..paths import REFERENCE_RUNS_DIR
 from .claims import verdict_from
 from .profiles import Profile, get_profile
+from .runner import RunSpec, run_grid
 
 
 @dataclass(frozen=True)
@@ -18,13 +22,31 @@ class RunSettings:
     absent: dict[str, str]  # asked for but absent here -> how to obtain it
     device: str
 
+    @property
+    def protocol(self) -> str:
+        """The profile whose runs this one stands for: the reference store holds full-profile runs."""
+        return "full" if self.profile.name == "reference" else self.profile.name
+
+    def grid(self, specs: list[RunSpec], n_jobs: int = 1, keep_labels: bool = False) -> pd.DataFrame:
+        """Run the specs under this profile (cache in the results directory, profile recorded with each run), or,
+        in the reference profile, read them from the shipped reference store without computing anything."""
+        if not self.profile.computes:
+            results = run_grid(specs, cache_dir=REFERENCE_RUNS_DIR, progress=False, keep_labels=keep_labels,
+                               compute=False)
+            if results.empty:
+                raise ValueError("No shipped reference run matches this notebook's runs (reference/runs/ holds "
+                                 "none of them): run it with profile='full' instead, or ship its runs "
+                                 "(reference/README.md says how).")
+            return results
+        return run_grid(specs, n_jobs=n_jobs, keep_labels=keep_labels, profile=self.profile.name)
+
     def deep_params(self, **params) -> dict:
         """Trainer parameters for a deep method under this profile (epochs only when the profile shortens them)."""
         return {**({"epochs": self.epochs} if self.epochs is not None else {}), "device": self.device, **params}
 
     def verdict(self, checks: list[bool]) -> str:
         """A claim's verdict from its checks; at the smoke profile (a few epochs, 2 seeds) nothing is concluded."""
-        return "not testable here" if self.profile.name == "smoke" else verdict_from(checks)
+        return verdict_from(checks) if self.profile.compares else "not testable here"
 
     def describe(self) -> str:
         lines = [f"profile {self.profile.name}: {self.seeds} seeds, epochs "
@@ -66,12 +88,16 @@ def resolve_settings(
 
     default_datasets maps a profile name to its datasets (the smoke profile runs a small one)."""
     prof = get_profile(profile)
-    wanted = _names(datasets) if datasets else list(default_datasets[prof.name])  # "Event" or "Event,MSRC-v1"
+    protocol = "full" if prof.name == "reference" else prof.name
+    wanted = _names(datasets) if datasets else list(default_datasets[protocol])  # "Event" or "Event,MSRC-v1"
     registry = list_datasets().set_index("name")
     unknown = [d for d in wanted if d not in registry.index]
     if unknown:
         raise ValueError(f"Unknown dataset(s) {unknown}; see `python -m mmc_core datasets`.")
-    present = [d for d in wanted if registry.loc[d, "available"]]
+    if prof.computes:
+        present = [d for d in wanted if registry.loc[d, "available"]]
+    else:  # reference: a dataset is there when runs on it are shipped (the data itself is not needed)
+        present = [d for d in wanted if (REFERENCE_RUNS_DIR / d).is_dir()]
     absent = {d: registry.loc[d, "how_to_obtain"] for d in wanted if not registry.loc[d, "available"]}
     return RunSettings(prof, seeds or prof.seeds, epochs if epochs is not None else prof.epochs, present, absent,
                        device)

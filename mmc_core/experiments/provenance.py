@@ -1,0 +1,67 @@
+"""Where a run record comes from: the code's commit, the machine's threads and device, the package versions.
+
+Every record the runner writes carries this block, so a shipped reference run says how it was made and a
+reviewer can tell whether a re-run is comparable (results are bit-reproducible only at the same thread count).
+"""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from functools import lru_cache
+from importlib import metadata
+from typing import Any
+
+from ..paths import PROJECT_ROOT
+
+PACKAGES = ("torch", "numpy", "scipy", "scikit-learn", "pandas")
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """The git commit of the checkout, with '+dirty' when tracked files differ from it; 'unknown' outside git."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no", "--", "mmc_core")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def thread_count() -> int:
+    """Threads of the BLAS/OpenMP pools the run used (the largest pool, as threadpoolctl sees them)."""
+    from threadpoolctl import threadpool_info
+
+    counts = [pool["num_threads"] for pool in threadpool_info()]
+    return max(counts, default=1)
+
+
+def run_provenance(model: Any, profile: str | None, wall_seconds: float) -> dict[str, Any]:
+    """The provenance block of one run: commit, profile, epochs actually trained, device, threads, wall time,
+    package versions, CPU model."""
+    history = getattr(model, "history_", None)
+    device = getattr(model, "device_", None)
+    return {
+        "commit": code_version(),
+        "profile": profile,
+        "epochs_trained": int(len(history)) if history is not None else None,
+        "device": str(device) if device is not None else "cpu",
+        "threads": thread_count(),
+        "wall_seconds": round(wall_seconds, 3),
+        "packages": package_versions(),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+    }
