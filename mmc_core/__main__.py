@@ -1,4 +1,4 @@
-"""Command line: `python -m mmc_core datasets | methods | run METHOD DATASET --seeds N | report`."""
+"""Command line: `python -m mmc_core datasets | methods | run METHOD DATASET --seeds N | report | reference`."""
 
 from __future__ import annotations
 
@@ -77,6 +77,33 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reference(args: argparse.Namespace) -> int:
+    from .data import load_dataset
+    from .experiments.reference import audit_record, iter_records, ship
+    from .paths import REFERENCE_RUNS_DIR, results_dir
+
+    if args.action == "ship":
+        cache = results_dir(args.results_dir) / "cache"
+        copied = ship(cache)
+        print(f"shipped {len(copied)} new or changed run(s) from {cache} into {REFERENCE_RUNS_DIR}")
+        return 0
+    labels: dict[str, object] = {}
+    bad = 0
+    records = list(iter_records())
+    for path, record in records:
+        name = record["dataset"]
+        if name not in labels:
+            try:
+                labels[name] = load_dataset(name, data_dir=args.data_dir).labels
+            except (FileNotFoundError, ValueError):
+                labels[name] = None  # data absent here: the scores cannot be recomputed, the rest is checked
+        for problem in audit_record(path, record, REFERENCE_RUNS_DIR, labels[name]):
+            bad += 1
+            print(f"{path.relative_to(REFERENCE_RUNS_DIR)}: {problem}")
+    print(f"{len(records)} reference run(s) audited, {bad} problem(s)")
+    return 1 if bad else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mmc_core", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -101,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="rebuild results/REPORT.md from the notebooks' saved sections")
     p.add_argument("--results-dir", default=None)
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("reference", help="ship finished full-profile runs into reference/runs, or audit the store")
+    p.add_argument("action", choices=["ship", "audit"])
+    p.add_argument("--results-dir", default=None, help="results directory whose cache/ is shipped")
+    p.add_argument("--data-dir", default=None)
+    p.set_defaults(func=cmd_reference)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

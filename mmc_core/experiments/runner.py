@@ -121,7 +121,7 @@ def run_one(spec: RunSpec, data_dir: str | None = None, profile: str | None = No
         "n_samples": int(len(labels)),
         **evaluate(labels, pred),
         "labels": np.asarray(pred).tolist(),
-        **({"outputs": extras} if extras else {}),
+        **({"output_data": extras} if extras else {}),
         "provenance": run_provenance(model, profile, time.perf_counter() - start),
     }
 
@@ -197,5 +197,5 @@ def run_grid(
     bar.close()
     frame = pd.DataFrame(done)
     if not keep_labels:
-        frame = frame.drop(columns=[c for c in ("labels", "outputs") if c in frame])
+        frame = frame.drop(columns=[c for c in ("labels", "output_data") if c in frame])
     return frame
