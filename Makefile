@@ -1,5 +1,6 @@
 # mmc-repro: one recipe for the local virtual environment, CI and the container image.
-#   make test                      unit tests + every notebook at the smoke profile (nbval)
+#   make test                      unit tests + every notebook at smoke (papermill) + nbval against the shipped runs
+#   make report                    results/REPORT.md and figures from the shipped reference runs (trains nothing)
 #   make reproduce PROFILE=quick   execute every notebook with papermill, then write results/REPORT.md
 #   make reproduce PROFILE=full SEEDS=5 DATASETS=MSRC-v1 NOTEBOOKS=notebooks/idmc/02_table2_ablation.ipynb  (narrowed)
 #   make data DATA_MIRROR=DIR      fill the data directory from a local mirror (else download), checking sha256
@@ -27,13 +28,12 @@ LAB_PORT    ?= 8888
 export MMC_DATA_DIR := $(DATA_DIR)
 export MMC_RESULTS_DIR := $(RESULTS_DIR)
 export HF_HUB_OFFLINE := 1
-export MPLBACKEND := Agg
 export PYTHONHASHSEED := 0
 
-.PHONY: venv data test unit nbval reproduce report lab bench clean help
+.PHONY: venv data test unit smoke nbval reproduce report lab bench clean help
 
 help:
-	@sed -n '2,8p' Makefile
+	@sed -n '2,9p' Makefile
 
 # The environment: created on first use, re-created when the pins change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -51,14 +51,29 @@ data: venv
 unit: venv
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
-# nbval re-executes each notebook as committed (its parameters cell holds the smoke profile); results go to a
-# throw-away directory so a test never reuses or overwrites a real reproduction.
+# smoke: every notebook executed at the smoke profile (a few epochs), proving the compute path runs and draws its
+# figures; the executed notebooks must contain images and results/figures must hold the PNGs (tests/test_figures.py).
+smoke: data
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	for nb in $(NOTEBOOKS); do \
+	  out="$$tmp/notebooks/$${nb#notebooks/}"; mkdir -p "$$(dirname "$$out")"; \
+	  MMC_RESULTS_DIR=$$tmp $(PY) -m papermill -k python3 --cwd "$$(dirname "$$nb")" -p profile smoke \
+	    --no-progress-bar "$$nb" "$$out" > "$$tmp/papermill.log" 2>&1 || { cat "$$tmp/papermill.log"; exit 1; }; \
+	  echo "smoke ok: $$nb"; \
+	done; \
+	MMC_EXECUTED_NOTEBOOKS=$$tmp/notebooks MMC_FIGURES_DIR=$$tmp/figures $(PY) -m pytest tests/test_figures.py -q
+
+# nbval re-executes each notebook as committed: its parameters cell holds the `reference` profile, which reads the
+# shipped runs (reference/runs/) and computes nothing; the output stored in each `# NBVAL_CHECK_OUTPUT` cell (the
+# printed-vs-reproduced table and the claims' verdicts) must come out the same. Results go to a throw-away directory.
+# Afterwards the README's generated blocks must match what those runs give (python -m mmc_core readme --check).
 nbval: venv
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MMC_RESULTS_DIR=$$tmp $(PY) -m pytest --nbval-lax --nbval-current-env \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(NOTEBOOKS) $(PYTEST_ARGS)
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(NOTEBOOKS) $(PYTEST_ARGS); \
+	$(PY) -m mmc_core readme --check --results-dir "$$tmp"
 
-test: data unit nbval
+test: data unit smoke nbval
 
 reproduce: data
 	mkdir -p "$(RESULTS_DIR)/notebooks"
@@ -68,9 +83,14 @@ reproduce: data
 	  $(PY) -m papermill -k python3 --cwd "$$(dirname "$$nb")" -p profile $(PROFILE) -p device $(DEVICE) $(NARROW) \
 	    "$$nb" "$$out"; \
 	done
-	$(MAKE) report
+	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
 
+# report: every notebook in the reference profile (reads the shipped runs, trains nothing), then REPORT.md.
 report: venv
+	mkdir -p "$(RESULTS_DIR)/notebooks"
+	printf '%s\n' $(NOTEBOOKS) | xargs -P 2 -I{} sh -c 'out="$(RESULTS_DIR)/notebooks/$$(echo {} | cut -d/ -f2-)"; \
+	  mkdir -p "$$(dirname "$$out")"; $(PY) -m papermill -k python3 --cwd "$$(dirname {})" -p profile reference \
+	    --no-progress-bar {} "$$out" 2>/dev/null || { echo "failed: {} (see $$out)"; exit 255; }'
 	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
 
 lab: venv

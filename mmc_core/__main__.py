@@ -72,8 +72,28 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .experiments import build_report
+    from .paths import results_dir
 
-    print(build_report(args.results_dir))
+    root = results_dir(args.results_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"results directory {root} does not exist: run `make report` or `make reproduce`.")
+    print(build_report(root))
+    return 0
+
+
+def cmd_readme(args: argparse.Namespace) -> int:
+    from .experiments.readme import update_readme
+    from .experiments.reference import iter_records
+    from .paths import REFERENCE_RUNS_DIR, results_dir
+
+    root = results_dir(args.results_dir)
+    records = [record for _, record in iter_records(REFERENCE_RUNS_DIR)]
+    ok = update_readme(root, records, check=args.check)
+    if args.check and not ok:
+        print("README.md's generated blocks (claims, timings) differ from what the shipped runs give: run "
+              "`make report && .venv/bin/python -m mmc_core readme` and commit README.md.", file=sys.stderr)
+        return 1
+    print("README.md is up to date" if args.check else "README.md's generated blocks written")
     return 0
 
 
@@ -128,6 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("report", help="rebuild results/REPORT.md from the notebooks' saved sections")
     p.add_argument("--results-dir", default=None)
     p.set_defaults(func=cmd_report)
+    p = sub.add_parser("readme", help="write README.md's claims and timings from the shipped runs (--check: compare)")
+    p.add_argument("--check", action="store_true")
+    p.add_argument("--results-dir", default=None, help="results directory holding the reference sections")
+    p.set_defaults(func=cmd_readme)
     p = sub.add_parser("reference", help="ship finished full-profile runs into reference/runs, or audit the store")
     p.add_argument("action", choices=["ship", "audit"])
     p.add_argument("--results-dir", default=None, help="results directory whose cache/ is shipped")

@@ -18,7 +18,7 @@ import sys
 from mmc_core.experiments import make_grid, run_grid
 from mmc_core.experiments.runner import RunSpec
 from mmc_core.methods.idmc import IDMC
-from mmc_core.methods.sdcib import SDCIB
+from mmc_core.methods.sdcib import READINGS, SDCIB
 
 FULL = {"device": "auto"}  # the notebooks' deep_params() at the full profile: the method's own epochs
 CLASSICAL_SDCIB = ["km", "ncuts", "amkm", "amncuts", "coregmvsc", "rmkmc", "swmc", "onmsc"]
@@ -62,6 +62,16 @@ BATCHES = {
     # seeds, SiMVC/CoMVC 5 seeds (a few minutes a run), the slow deep rows 2 seeds at their published epochs.
     "event-table": make_grid(CLASSICAL_SDCIB, ["Event"], 20) + deep("sdcib", ["Event"], 20)
     + deep("simvc", ["Event"], 5) + deep("comvc", ["Event"], 5),
+    # the baselines notebook's scaling check on Event: KM and AmKM on min-max features too
+    "event-minmax": make_grid(["km", "amkm"], ["Event"], 20, scaling="minmax"),
+    # seed-0 runs that record what the t-SNE figures draw (IDMC Figure 5, SDCIB t-SNE)
+    "figures": make_grid([(m, FULL) for m in ("simvc", "comvc", "mflvc", "idmc")], ["MSRC-v1"], 1, outputs=("tsne",))
+    + make_grid([("sdcib", FULL)], ["MSRC-v1", "Event"], 1, outputs=("tsne", "tsne_inputs")),
+    # SDCIB's alpha/beta grid (sdcib/02) on MSRC-v1, seed 0; SDCIB on Event under other readings (sdcib/08), seed 0
+    "msrc-alpha-beta": [s for a in (0.1, 0.3, 0.5, 0.7, 0.9) for b in (0.01, 0.1, 1.0, 10.0)
+                        for s in deep("sdcib", ["MSRC-v1"], 1, alpha=a, beta=b)],
+    "event-readings": [s for scaling, params in READINGS.values()
+                       for s in make_grid([("sdcib", {**FULL, **params})], ["Event"], 1, scaling=scaling)],
     "event-slow-1": deep("divide", ["Event"], 2) + deep("mflvc", ["Event"], 2),
     "event-slow-2": deep("dealmvc", ["Event"], 2) + deep("icmvc", ["Event"], 2),
     "event-claims": sdcib_claims("Event", 3, 2),

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from mmc_core.data import list_datasets
+from mmc_core.experiments.report import summary_table
 from mmc_core.experiments import (ORACLE_BEST_VIEW, add_best_view, build_report, compare, get_profile, make_grid,
                                   run_grid, save_section, summarize)
 from mmc_core.experiments import runner
@@ -36,12 +37,12 @@ def test_cache_resumes_after_interruption_and_never_recomputes(tmp_path, monkeyp
     calls, killed = [], []
     real = runner.run_one
 
-    def flaky(spec, data_dir=None):
+    def flaky(spec, data_dir=None, profile=None):
         calls.append(spec.seed)
         if spec.seed == 2 and not killed:
             killed.append(True)
             raise RuntimeError("killed half-way")  # the run dies in the middle of the grid
-        return real(spec, data_dir)
+        return real(spec, data_dir, profile)
 
     monkeypatch.setattr(runner, "run_one", flaky)
     with pytest.raises(RuntimeError, match="half-way"):
@@ -64,6 +65,38 @@ def test_cached_result_is_the_computed_one(tmp_path):
     stored = json.loads(spec.cache_path(tmp_path).read_text())
     assert stored["acc"] == pytest.approx(fresh["acc"])
     assert 0.0 <= fresh["acc"] <= 1.0 and fresh["method_label"] == "AmKM" and fresh["scaling"] == "none"
+    assert set(stored["provenance"]) >= {"commit", "profile", "epochs_trained", "device", "threads", "wall_seconds",
+                                         "packages"}
+
+
+def test_a_record_filed_under_another_run_is_refused(tmp_path):
+    first, second = make_grid(["amkm"], [DATASET], 2)
+    run_grid([first], cache_dir=tmp_path, progress=False)
+    second.cache_path(tmp_path).write_bytes(first.cache_path(tmp_path).read_bytes())  # a copied record
+    with pytest.raises(ValueError, match="is not the run it is filed under"):
+        run_grid([second], cache_dir=tmp_path, progress=False)
+    second.cache_path(tmp_path).write_text("{half")
+    with pytest.raises(ValueError, match=str(second.cache_path(tmp_path).name)):
+        run_grid([second], cache_dir=tmp_path, progress=False)
+
+
+def test_reading_without_computing_leaves_missing_runs_out(tmp_path):
+    specs = make_grid(["amkm"], [DATASET], 3)
+    run_grid(specs[:2], cache_dir=tmp_path, progress=False)
+    frame = run_grid(specs, cache_dir=tmp_path, progress=False, compute=False)
+    assert sorted(frame.seed) == [0, 1]
+    assert not specs[2].cache_path(tmp_path).exists()
+
+
+def test_recorded_outputs_are_part_of_the_run_identity(tmp_path):
+    plain = make_grid([("simvc", {"epochs": 2})], [DATASET], 1)[0]
+    with_history = make_grid([("simvc", {"epochs": 2})], [DATASET], 1, outputs=("history",))[0]
+    assert plain.config_id != with_history.config_id
+    frame = run_grid([with_history], cache_dir=tmp_path, progress=False, keep_labels=True)
+    history = frame.output_data.iloc[0]["history"]
+    assert len(history["total"]) == 2 and len(history["acc"]) == 2  # labels scored each epoch
+    with pytest.raises(ValueError, match="Unknown run output"):
+        make_grid(["km"], [DATASET], 1, outputs=("pictures",))[0].config_id
 
 
 def test_parallel_workers_give_the_same_results(tmp_path):
@@ -124,14 +157,35 @@ def test_ablation_rows_match_reported_variants():
 def test_report_collects_sections(tmp_path):
     comp = pd.DataFrame([{"paper": "P", "table": "t", "dataset": "Event", "method": "KM", "variant": "",
                           "metric": "acc", "reported": 0.4, "reproduced": 0.41, "std": 0.01, "n_seeds": 2,
-                          "diff": 0.01, "verdict": "within tolerance", "erratum": False}])
+                          "diff": 0.01, "verdict": "within tolerance", "erratum": False},
+                         {"paper": "P", "table": "t", "dataset": "IAPR", "method": "KM", "variant": "",
+                          "metric": "acc", "reported": 0.5, "reproduced": None, "std": None, "n_seeds": 0,
+                          "diff": None, "verdict": "data absent", "erratum": False}])
     claims = pd.DataFrame([{"paper": "P", "claim": "ours wins", "data": "Event", "verdict": "mixed",
                             "evidence": "Event: 0.41 vs 0.40"}])
-    save_section("a_section", "A section", comparison=comp, claims=claims, notes="our reading: X",
-                 profile="smoke", out_dir=tmp_path)
-    text = build_report(tmp_path).read_text()
-    assert "## A section" in text and "our reading: X" in text and "within tolerance: 1" in text
-    assert text.index("## Claims overview") < text.index("## A section") and "ours wins" in text
+    for name in ("a_section", "b_section"):
+        save_section(name, f"Section {name}", comparison=comp, claims=claims, notes="our reading: X",
+                     profile="full", out_dir=tmp_path)
+    text = build_report(tmp_path, records=[]).read_text()
+    assert text.index("## Summary") < text.index("## Claims") < text.index("## Section a_section")
+    assert text.count("our reading: X") == 1, "each interpretation is printed once"
+    summary = text[text.index("## Summary"):text.index("## Claims")]
+    assert "| P " in summary and "ours wins" in text
+    table = text[text.index("## Section a_section"):text.index("## Section b_section")]
+    assert "0.410 ± 0.010 (2)" in table and "+1.0" in table and "Data absent here: IAPR" in table
+
+
+def test_smoke_profile_gives_no_fidelity_verdict(tmp_path):
+    summary = summarize(_results([{"method": "km", "method_label": "KM", "seed": 0, "acc": 0.9, "params": {}}]))
+    reported = pd.DataFrame([{"paper": "P", "table": "t", "dataset": "Event", "method": "KM", "metric": "acc",
+                              "value": 0.4, "variant": ""}])
+    comp = compare(summary, reported, tolerance=get_profile("smoke").tolerance)
+    assert list(comp.verdict) == ["smoke: not compared"]
+    save_section("s", "S", comparison=comp, profile="smoke", out_dir=tmp_path)
+    text = build_report(tmp_path, records=[]).read_text()
+    assert "**Smoke profile**" in text
+    counts = summary_table(comp, pd.DataFrame(columns=["paper", "verdict"])).iloc[0]
+    assert counts["smoke: not compared"] == 1 and counts["cells compared"] == 0 and counts["worse"] == 0
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):

@@ -53,3 +53,27 @@ def ordered(means: dict[str, float]) -> bool:
     """True when the values are strictly decreasing in the given order (e.g. full > AVG > w/o IV)."""
     values = list(means.values())
     return all(a > b for a, b in zip(values, values[1:]))
+
+
+def converges_early(history: pd.DataFrame, share: float = 0.8, acc_range: float = 0.05) -> tuple[bool, str] | None:
+    """The "fast/rapid convergence" check on one run's history: at least `share` of the total loss decrease
+    happens in the first 20% of epochs, and ACC varies by less than `acc_range` over the last quarter.
+    None when the run is too short (< 5 epochs) to say anything."""
+    n = len(history)
+    if n < 5:
+        return None
+    drop_total = history.total.iloc[0] - history.total.min()
+    early = history.total.iloc[0] - history.total.iloc[: max(1, n // 5)].min()
+    late_acc = history.acc.iloc[-max(1, n // 4):]
+    spread = late_acc.max() - late_acc.min()
+    ok = bool(drop_total > 0 and early >= share * drop_total and spread < acc_range)
+    return ok, (f"{early / drop_total if drop_total > 0 else 0:.0%} of the loss decrease in the first 20% of "
+                f"epochs; last-quarter ACC range {spread:.3f}")
+
+
+def mass_share(weights) -> float:
+    """Fraction of samples that together hold half of the total weight (small = sparse)."""
+    import numpy as np
+
+    s = np.sort(np.asarray(weights, dtype=float))[::-1]
+    return float((np.searchsorted(np.cumsum(s), 0.5 * s.sum()) + 1) / len(s))

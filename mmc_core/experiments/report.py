@@ -1,7 +1,9 @@
 """Collect what the notebooks wrote into one Markdown reproduction report.
 
 Each notebook saves a *section*: its comparison with the papers (long form: one reported cell a row), its own
-mean ± std table, and optionally claims with verdicts. `build_report` puts every section side by side.
+mean ± std table, and optionally claims with verdicts. `build_report` opens with a per-paper summary, then the
+claims, each section's cells in the papers' layout, the figures, the provenance of the runs, and each
+interpretation once.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import pandas as pd
 
 from ..io import atomic_write, atomic_write_text
 from ..paths import results_dir
+from .tables import NOT_COMPARED
 
 SECTIONS_DIR = "sections"
 
@@ -61,39 +64,150 @@ def _read_meta(folder: Path) -> dict[str, str]:
     return meta
 
 
-def build_report(out_dir: str | Path | None = None, only_ran: bool = True) -> Path:
-    """Write <results>/REPORT.md from every saved section. only_ran: list only cells this run produced or
-    could not produce for lack of data, leaving out the 'reported only' cells of methods not implemented."""
+def _sections(root: Path) -> list[Path]:
+    return sorted(p for p in (root / SECTIONS_DIR).glob("*") if (p / "meta.txt").exists())
+
+
+def _read(folder: Path, stem: str) -> pd.DataFrame | None:
+    path = folder / f"{stem}.csv"
+    return pd.read_csv(path, dtype={"variant": str}).fillna({"variant": ""}) if path.exists() else None
+
+
+def all_claims(root: Path) -> pd.DataFrame:
+    """Every claim of every section, in section order."""
+    frames = [c.assign(section=f.name) for f in _sections(root) if (c := _read(f, "claims")) is not None]
+    columns = ["paper", "claim", "data", "verdict", "evidence", "section"]
+    return pd.concat(frames, ignore_index=True).fillna("")[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def summary_table(comparisons: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
+    """Per paper: printed cells compared (within tolerance / better / worse), cells not compared by reason, and
+    claims by verdict — the report's first table."""
+    papers = sorted(set(comparisons.get("paper", [])) | set(claims.get("paper", [])))
+    rows = []
+    for paper in papers:
+        comp = comparisons[comparisons.paper == paper] if not comparisons.empty else comparisons
+        comp = comp.drop_duplicates(["table", "dataset", "method", "variant", "metric"]) if not comp.empty else comp
+        cl = claims[claims.paper == paper]
+        count = lambda frame, col, value: int((frame[col] == value).sum()) if not frame.empty else 0
+        rows.append({
+            "paper": paper,
+            "cells compared": sum(count(comp, "verdict", v) for v in ("within tolerance", "better", "worse")),
+            "within tolerance": count(comp, "verdict", "within tolerance"), "better": count(comp, "verdict", "better"),
+            "worse": count(comp, "verdict", "worse"), "data absent": count(comp, "verdict", "data absent"),
+            "not run": count(comp, "verdict", "not run"), "smoke: not compared": count(comp, "verdict", NOT_COMPARED),
+            "claims hold": count(cl, "verdict", "holds"), "do not hold": count(cl, "verdict", "does not hold"),
+            "mixed": count(cl, "verdict", "mixed"), "untestable here": count(cl, "verdict", "not testable here"),
+        })
+    return pd.DataFrame(rows)
+
+
+def paper_layout(comparison: pd.DataFrame) -> list[str]:
+    """A section's compared cells in the paper's layout: per (table, dataset) one Markdown table, methods as rows,
+    per metric printed | ours ± std (n) | Δ points; absent datasets and rows not run collapsed into one line each."""
+    lines = []
+    ran = comparison[comparison.verdict.isin(("within tolerance", "better", "worse", NOT_COMPARED))]
+    for (table, dataset), cells in ran.groupby(["table", "dataset"], sort=False):
+        out = pd.DataFrame(index=pd.Index(dict.fromkeys(
+            f"{m} [{v}]" if v else m for m, v in zip(cells.method, cells.variant)), name="row"))
+        for c in cells.itertuples():
+            row, metric = (f"{c.method} [{c.variant}]" if c.variant else c.method), c.metric.upper()
+            out.loc[row, f"{metric} printed"] = f"{c.reported:.3f}"
+            out.loc[row, f"{metric} ours"] = f"{c.reproduced:.3f} ± {0.0 if pd.isna(c.std) else c.std:.3f} ({int(c.n_seeds)})"
+            out.loc[row, f"{metric} Δ"] = f"{100 * c.diff:+.1f}" + ("" if c.verdict != "worse" else " ✗")
+        lines += [f"**{table} table, {dataset}** (ours: mean ± std over seeds (seeds); Δ in points, ✗ worse "
+                  "than the tolerance)", "", out.fillna("").reset_index().to_markdown(index=False, disable_numparse=True), ""]
+    absent = sorted(set(comparison.loc[comparison.verdict == "data absent", "dataset"]))
+    if absent:
+        lines += [f"Data absent here: {', '.join(absent)} — `python -m mmc_core datasets` says how to obtain each; "
+                  "with the data in place, `make reproduce PROFILE=full` fills these columns.", ""]
+    missing = comparison[comparison.verdict == "not run"].drop_duplicates(["dataset", "method", "variant"])
+    if not missing.empty:
+        rows = ", ".join(f"{r.method}{f' [{r.variant}]' if r.variant else ''} on {r.dataset}"
+                         for r in missing.itertuples())
+        lines += [f"Not run (data here, no run in this profile): {rows}.", ""]
+    return lines
+
+
+def provenance_lines(records: list[dict]) -> list[str]:
+    """Where the runs behind the report come from: counts, seeds, code commits, devices, threads, versions, time."""
+    if not records:
+        return ["No run records found for this profile.", ""]
+    prov = pd.DataFrame([{**r["provenance"], "method": r["method"], "dataset": r["dataset"], "seed": r["seed"]}
+                         for r in records if "provenance" in r])
+    if prov.empty:
+        return [f"{len(records)} run records, without provenance (made before records carried it).", ""]
+    packages = pd.DataFrame(list(prov.packages)).drop_duplicates()
+    return [f"- runs: {len(prov)} ({prov.groupby(['method', 'dataset']).ngroups} method x dataset cells, seeds "
+            f"{prov.seed.min()}-{prov.seed.max()}), {prov.wall_seconds.sum() / 3600:.1f} CPU-hours of training",
+            f"- code commits: {', '.join(f'`{c[:12]}`' for c in sorted(set(prov.commit)))}",
+            f"- devices: {', '.join(sorted(set(prov.device)))}; threads per run: "
+            f"{', '.join(map(str, sorted(set(prov.threads))))}; machine: {', '.join(sorted(set(prov.machine)))}",
+            "- packages: " + "; ".join(", ".join(f"{k} {v}" for k, v in row.items()) for row in
+                                       packages.to_dict(orient="records")), ""]
+
+
+def report_records(root: Path, profiles: list[str]) -> list[dict]:
+    """The run records behind sections of these profiles: the reference store, or the results cache's runs."""
+    from ..paths import REFERENCE_RUNS_DIR
+    from .reference import iter_records
+
+    if profiles == ["reference"]:
+        return [record for _, record in iter_records(REFERENCE_RUNS_DIR)]
+    return [record for _, record in iter_records(root / "cache")
+            if record.get("provenance", {}).get("profile") in profiles]
+
+
+def build_report(out_dir: str | Path | None = None, records: list[dict] | None = None) -> Path:
+    """Write <results>/REPORT.md from every saved section: a per-paper summary first, then the claims, each
+    section's tables in the papers' layout with its figures, the provenance of the runs and each method's
+    interpretation once. records: the run records behind it (for the provenance block)."""
     root = results_dir(out_dir)
-    sections = sorted(p for p in (root / SECTIONS_DIR).glob("*") if (p / "meta.txt").exists())
+    sections = _sections(root)
+    metas = {f: _read_meta(f) for f in sections}
+    profiles = sorted({m.get("profile", "?") for m in metas.values()})
+    if records is None:
+        records = report_records(root, profiles)
+    comparisons = [c for f in sections if (c := _read(f, "comparison")) is not None]
+    comparisons = pd.concat(comparisons, ignore_index=True) if comparisons else pd.DataFrame()
+    claims = all_claims(root)
+    source = ("the shipped reference runs (`reference/runs/`); nothing was trained to write it"
+              if profiles == ["reference"] else f"the runs of profile(s) {', '.join(profiles)} in the results cache")
     lines = ["# Reproduction report", "",
-             f"Generated {_dt.datetime.now().isoformat(timespec='seconds')} from {len(sections)} notebook section(s).",
-             "Values are fractions in [0, 1]; reproduced = mean over seeds (std beside it); diff = reproduced - "
-             "reported. Rows marked *oracle* chose something (e.g. the best single view) using the labels, as the "
-             "papers' own rows do.", ""]
+             f"Built {_dt.datetime.now().isoformat(timespec='seconds')} from {len(sections)} notebook section(s), "
+             f"from {source}. Values are fractions in [0, 1]; ours = mean ± std over seeds (seed count in "
+             "brackets); Δ = ours − printed, in points. Rows marked *oracle* chose something (e.g. the best single "
+             "view) using the labels, as the papers' own rows do.", ""]
     if not sections:
-        lines.append("No sections found: run `make reproduce` first.")
-    claims = [pd.read_csv(f / "claims.csv") for f in sections if (f / "claims.csv").exists()]
-    if claims:
-        overview = pd.concat(claims, ignore_index=True)[["paper", "claim", "data", "verdict"]]
-        lines += ["## Claims overview", "", overview.to_markdown(index=False), ""]
+        lines.append("No sections found: run `make report` (shipped runs) or `make reproduce` first.")
+    if "smoke" in profiles:
+        lines += ["**Smoke profile**: a few epochs say nothing about the papers, so no cell or claim gets a verdict "
+                  "(\"smoke: not compared\", \"not testable here\").", ""]
+    lines += ["## Summary", "", summary_table(comparisons, claims).to_markdown(index=False), ""]
+    if not claims.empty:
+        lines += ["## Claims", "", claims.drop(columns="section").to_markdown(index=False), ""]
+    interpretations: dict[str, list[str]] = {}
+    figures_root = root / "figures"
     for folder in sections:
-        meta = _read_meta(folder)
-        lines += [f"## {meta.get('title', folder.name)}", "", f"Notebook section `{folder.name}`, profile "
-                  f"`{meta.get('profile', '?')}`, written {meta.get('written', '?')}.", ""]
+        meta = metas[folder]
+        lines += [f"## {meta.get('title', folder.name)}", "",
+                  f"Notebook section `{folder.name}`, profile `{meta.get('profile', '?')}`.", ""]
         notes = (folder / "notes.md").read_text().strip() if (folder / "notes.md").exists() else ""
         if notes:
-            lines += [notes, ""]
-        if (folder / "summary.csv").exists():
-            lines += ["### Reproduced (mean ± std over seeds)", "",
-                      pd.read_csv(folder / "summary.csv").fillna("").to_markdown(index=False), ""]
-        if (folder / "comparison.csv").exists():
-            comp = pd.read_csv(folder / "comparison.csv", dtype={"variant": str}).fillna({"variant": ""})
-            if only_ran:
-                comp = comp[comp["verdict"] != "reported only"]
-            lines += ["### Reported vs reproduced", "", side_by_side(comp).to_markdown(index=False), "",
-                      "Verdicts: " + ", ".join(f"{r.verdict}: {r.cells}" for r in verdict_counts(comp).itertuples()),
-                      ""]
-        if (folder / "claims.csv").exists():
-            lines += ["### Claims", "", pd.read_csv(folder / "claims.csv").to_markdown(index=False), ""]
+            interpretations.setdefault(notes, []).append(meta.get("title", folder.name))
+            lines += [f"Readings: see [Interpretations](#interpretations) ({len(interpretations)}).", ""]
+        comp = _read(folder, "comparison")
+        if comp is not None:
+            lines += paper_layout(comp)
+        elif (summary := _read(folder, "summary")) is not None:
+            lines += [summary.fillna("").to_markdown(index=False), ""]
+    if figures_root.exists():
+        pngs = sorted(figures_root.rglob("*.png"))
+        lines += ["## Figures", ""] + [f"- [{p.relative_to(figures_root)}](figures/{p.relative_to(figures_root)})"
+                                       for p in pngs] + [""]
+    lines += ["## Provenance", ""] + provenance_lines(records or [])
+    if interpretations:
+        lines += ["## Interpretations", ""]
+        for k, (text, titles) in enumerate(interpretations.items(), 1):
+            lines += [f"**({k})** used by: {'; '.join(titles)}", "", text, ""]
     return atomic_write_text(root / "REPORT.md", "\n".join(lines) + "\n")

@@ -49,8 +49,11 @@ class RunSettings:
         return verdict_from(checks) if self.profile.compares else "not testable here"
 
     def describe(self) -> str:
-        lines = [f"profile {self.profile.name}: {self.seeds} seeds, epochs "
-                 f"{self.epochs or 'as in the paper'}, device {self.device}, tolerance {self.profile.tolerance}",
+        source = ("shipped reference runs (reference/runs/), nothing computed; up to " if not self.profile.computes
+                  else "")
+        tolerance = self.profile.tolerance if self.profile.compares else "none (smoke: not compared)"
+        lines = [f"profile {self.profile.name}: {source}{self.seeds} seeds, epochs "
+                 f"{self.epochs or 'as in the paper'}, device {self.device}, tolerance {tolerance}",
                  f"datasets run: {', '.join(self.datasets) or 'none'}"]
         lines += [f"absent here: {name} — {how}" for name, how in self.absent.items()]
         return "\n".join(lines)
@@ -96,8 +99,11 @@ def resolve_settings(
         raise ValueError(f"Unknown dataset(s) {unknown}; see `python -m mmc_core datasets`.")
     if prof.computes:
         present = [d for d in wanted if registry.loc[d, "available"]]
-    else:  # reference: a dataset is there when runs on it are shipped (the data itself is not needed)
-        present = [d for d in wanted if (REFERENCE_RUNS_DIR / d).is_dir()]
+    else:  # reference: a dataset is there when runs on it are shipped (the data itself is not needed), and
+        # unless datasets were named, every dataset with shipped runs is shown (substitutes run narrowed)
+        shipped = sorted(p.name for p in REFERENCE_RUNS_DIR.glob("*") if p.is_dir())
+        wanted += [] if datasets else [d for d in shipped if d not in wanted]
+        present = [d for d in wanted if d in shipped]
     absent = {d: registry.loc[d, "how_to_obtain"] for d in wanted if not registry.loc[d, "available"]}
     return RunSettings(prof, seeds or prof.seeds, epochs if epochs is not None else prof.epochs, present, absent,
                        device)

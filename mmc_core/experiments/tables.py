@@ -12,7 +12,8 @@ from ..metrics import METRICS
 
 ORACLE_BEST_VIEW = "best view (oracle: picked by ACC against labels)"
 
-VERDICTS = ("within tolerance", "better", "worse", "data absent", "not run", "reported only")
+NOT_COMPARED = "smoke: not compared"
+VERDICTS = ("within tolerance", "better", "worse", NOT_COMPARED, "data absent", "not run", "reported only")
 
 
 def _variant(row: pd.Series) -> str:
@@ -85,7 +86,7 @@ def format_mean_std(summary: pd.DataFrame, metrics: tuple[str, ...] = ("acc", "n
 def compare(
     summary: pd.DataFrame,
     reported: pd.DataFrame,
-    tolerance: float,
+    tolerance: float | None,
     implemented: set[str] | None = None,
     available: set[str] | None = None,
 ) -> pd.DataFrame:
@@ -93,6 +94,7 @@ def compare(
 
     implemented: method labels this artifact can run (others are "reported only"); available: datasets present
     here (others are "data absent"); a cell that could run but was not part of this grid is "not run".
+    tolerance None (the smoke profile) gives reproduced cells no verdict: "smoke: not compared".
     """
     ours = paper_rows(summary) if not summary.empty else summary
     index = {(r.dataset, r.method_label, r.row): r for r in ours.itertuples()} if not ours.empty else {}
@@ -104,7 +106,10 @@ def compare(
         if hit is not None and f"{r.metric}_mean" in ours.columns:
             mean, std, n = getattr(hit, f"{r.metric}_mean"), getattr(hit, f"{r.metric}_std"), hit.n_seeds
             diff = mean - r.value
-            verdict = "within tolerance" if abs(diff) <= tolerance else ("better" if diff > 0 else "worse")
+            if tolerance is None:
+                verdict = NOT_COMPARED
+            else:
+                verdict = "within tolerance" if abs(diff) <= tolerance else ("better" if diff > 0 else "worse")
         elif implemented is not None and r.method not in implemented:
             diff, verdict = np.nan, "reported only"
         elif available is not None and r.dataset not in available:

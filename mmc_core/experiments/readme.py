@@ -1,0 +1,68 @@
+"""The README's generated blocks: the claims table and the timings, written from the shipped runs, never typed.
+
+`python -m mmc_core readme` rewrites the text between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` in
+README.md from the reference sections (what `make report` writes) and the reference store's provenance;
+`--check` fails when the README differs from what the shipped runs give (CI runs it after nbval).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..paths import PROJECT_ROOT
+from .report import all_claims
+
+README = PROJECT_ROOT / "README.md"
+
+
+def claims_block(root: Path) -> str:
+    claims = all_claims(root)
+    if claims.empty:
+        return "No claims: run `make report` first."
+    table = claims.assign(notebook=claims.section).drop(columns="section")
+    return table.to_markdown(index=False)
+
+
+def timings_block(records: list[dict]) -> str:
+    """Seconds per run of the shipped runs, per method and dataset, with how they were measured."""
+    rows = pd.DataFrame([{"method": r["method"], "dataset": r["dataset"], **r["provenance"]} for r in records
+                         if "provenance" in r])
+    if rows.empty:
+        return "No shipped runs."
+    grouped = rows.groupby(["method", "dataset"], sort=True)
+    table = pd.DataFrame({
+        "runs": grouped.size(),
+        "epochs": grouped.epochs_trained.agg(lambda e: "-" if e.isna().all() else "/".join(map(str, sorted(
+            set(e.dropna().astype(int)))))),
+        "s per run (median)": grouped.wall_seconds.median().round(1),
+        "s per run (min-max)": grouped.wall_seconds.agg(lambda w: f"{w.min():.1f}-{w.max():.1f}"),
+        "device": grouped.device.agg(lambda d: ", ".join(sorted(set(d)))),
+        "threads": grouped.threads.agg(lambda t: ", ".join(map(str, sorted(set(t))))),
+    }).reset_index()
+    total = rows.wall_seconds.sum() / 3600
+    return (table.to_markdown(index=False) + f"\n\n{len(rows)} shipped runs, {total:.1f} CPU-hours in all "
+            "(wall time per run as recorded in each run's provenance; several jobs shared the 2 cores).")
+
+
+def render(text: str, blocks: dict[str, str]) -> str:
+    """The README text with each generated block replaced; a missing marker pair is an error."""
+    for name, body in blocks.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(\n<!-- /generated:{name} -->)", re.S)
+        if not pattern.search(text):
+            raise ValueError(f"README.md lacks the markers <!-- generated:{name} --> ... <!-- /generated:{name} -->.")
+        text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+    return text
+
+
+def update_readme(root: Path, records: list[dict], check: bool = False, readme: Path = README) -> bool:
+    """Write (or, with check, compare) the README's generated blocks; True when the README is up to date."""
+    text = readme.read_text()
+    new = render(text, {"claims": claims_block(root), "timings": timings_block(records)})
+    if check:
+        return new == text
+    if new != text:
+        readme.write_text(new)
+    return True
