@@ -30,7 +30,7 @@ export MMC_RESULTS_DIR := $(RESULTS_DIR)
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: venv data test unit smoke nbval reproduce report lab bench clean help
+.PHONY: venv data test unit smoke nbval reproduce report checked-outputs lab bench clean help
 
 help:
 	@sed -n '2,9p' Makefile
@@ -92,6 +92,12 @@ report: venv
 	  mkdir -p "$$(dirname "$$out")"; $(PY) -m papermill -k python3 --cwd "$$(dirname {})" -p profile reference \
 	    --no-progress-bar {} "$$out" 2>/dev/null || { echo "failed: {} (see $$out)"; exit 255; }'
 	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
+
+# After `make report`: store each notebook's new checked-cell output (what nbval compares) in the notebook itself.
+checked-outputs:
+	for nb in $(NOTEBOOKS); do \
+	  $(PY) scripts/store_checked_outputs.py "$$nb" "$(RESULTS_DIR)/notebooks/$${nb#notebooks/}"; \
+	done
 
 lab: venv
 	$(VENV)/bin/jupyter lab --ip=0.0.0.0 --port=$(LAB_PORT) --no-browser notebooks

@@ -1,0 +1,82 @@
+"""The verdict text the notebooks' checked cells print, the claim checks moved out of notebooks, the reference
+profile's reading of the store, and the README's generated blocks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmc_core.experiments import make_grid
+from mmc_core.experiments import settings as settings_module
+from mmc_core.experiments.claims import converges_early, mass_share
+from mmc_core.experiments.readme import render, timings_block
+from mmc_core.experiments.settings import RunSettings
+from mmc_core.experiments.verdicts import verdict_table
+
+
+def _comparison():
+    return pd.DataFrame([
+        {"dataset": "Event", "method": "SDCIB", "variant": "", "metric": "acc", "reported": 0.565,
+         "reproduced": 0.303, "std": 0.038, "n_seeds": 20, "diff": -0.262, "verdict": "worse"},
+        {"dataset": "Event", "method": "KM", "variant": "L=4", "metric": "nmi", "reported": 0.2,
+         "reproduced": 0.21, "std": np.nan, "n_seeds": 1, "diff": 0.01, "verdict": "within tolerance"},
+        {"dataset": "IAPR", "method": "SDCIB", "variant": "", "metric": "acc", "reported": 0.5,
+         "reproduced": np.nan, "std": np.nan, "n_seeds": 0, "diff": np.nan, "verdict": "data absent"},
+    ])
+
+
+def test_verdict_table_shows_every_compared_cell_and_counts_the_rest():
+    claims = pd.DataFrame([{"claim": "SDCIB wins", "data": "Event", "verdict": "does not hold",
+                            "evidence": "Event: 0.303 vs 0.440"}])
+    text = verdict_table(_comparison(), claims)
+    assert "0.303 ± 0.038 (n=20)" in text and "-26.2" in text and "worse" in text
+    assert "KM [L=4]" in text and "0.210 ± 0.000 (n=1)" in text
+    assert "not compared: data absent 1" in text
+    assert "claim: SDCIB wins [Event] -> does not hold\n  Event: 0.303 vs 0.440" in text
+    # a one-point change of a shipped mean changes the checked text (what nbval compares)
+    moved = _comparison()
+    moved.loc[0, "reproduced"] += 0.01
+    assert verdict_table(moved, claims) != text
+
+
+def test_converges_early_by_hand():
+    n = 20
+    fast = pd.DataFrame({"total": [10.0] + [1.0] * (n - 1), "acc": [0.5] * n})
+    slow = pd.DataFrame({"total": np.linspace(10, 1, n), "acc": [0.5] * n})
+    unstable = fast.assign(acc=[0.5, 0.9] * (n // 2))
+    assert converges_early(fast)[0] and not converges_early(slow)[0] and not converges_early(unstable)[0]
+    assert converges_early(fast.head(4)) is None, "too short a history says nothing"
+    assert "100% of the loss decrease" in converges_early(fast)[1]
+
+
+def test_mass_share_by_hand():
+    assert mass_share([1, 0, 0, 0]) == 0.25
+    assert mass_share([1, 1, 1, 1]) == 0.5
+
+
+def test_reference_mode_leaves_out_a_partly_shipped_dataset(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(settings_module, "REFERENCE_RUNS_DIR", tmp_path)
+    specs = make_grid(["amkm", "km"], ["Event", "MSRC-v1"], 1, scaling="none")
+    shipped = [s for s in specs if s.dataset == "MSRC-v1" or s.method == "amkm"]
+    for spec in shipped:
+        spec.cache_path(tmp_path).parent.mkdir(parents=True, exist_ok=True)
+        spec.cache_path(tmp_path).write_text("{}")
+    kept = RunSettings._complete_datasets(specs)
+    assert {s.dataset for s in kept} == {"MSRC-v1"}
+    assert "Event left out here" in capsys.readouterr().out
+
+
+def test_readme_blocks_are_replaced_and_markers_required():
+    text = "intro\n<!-- generated:claims -->\nold\n<!-- /generated:claims -->\nend\n"
+    assert render(text, {"claims": "new"}) == "intro\n<!-- generated:claims -->\nnew\n<!-- /generated:claims -->\nend\n"
+    with pytest.raises(ValueError, match="generated:timings"):
+        render(text, {"timings": "x"})
+
+
+def test_timings_come_from_the_records():
+    records = [{"method": "sdcib", "dataset": "Event", "provenance": {"wall_seconds": s, "epochs_trained": 100,
+                                                                      "device": "cpu", "threads": 1}}
+               for s in (100.0, 140.0, 120.0)]
+    text = timings_block(records)
+    assert "| sdcib" in text and "120" in text and "100.0-140.0" in text and "3 shipped runs" in text
