@@ -52,6 +52,12 @@ def test_audit_catches_an_edited_record(tmp_path):
     assert any("filed under" in p for p in audit_record(path, moved, REFERENCE_RUNS_DIR, labels))
 
 
+def test_audit_catches_outputs_without_their_data():
+    path, record = next((p, r) for p, r in RECORDS if r.get("outputs"))
+    stripped = {k: v for k, v in record.items() if k != "output_data"}
+    assert any("records no data" in p for p in audit_record(path, stripped, REFERENCE_RUNS_DIR, None))
+
+
 def recompute_sample() -> list[tuple[str, dict]]:
     """Per method (and outputs), the cheapest shipped single-thread CPU run, while the sample stays in budget."""
     cheapest: dict[tuple, tuple] = {}

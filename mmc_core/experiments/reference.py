@@ -54,13 +54,16 @@ def ship(cache_dir: str | Path, store: str | Path = REFERENCE_RUNS_DIR, profile:
 
 def audit_record(path: Path, record: dict[str, Any], root: Path, labels: np.ndarray | None) -> list[str]:
     """What is wrong with one record (empty: nothing): filed under another run's path, scores that do not follow
-    from its labels (when the dataset's labels are given), incomplete provenance."""
+    from its labels (when the dataset's labels are given), outputs named but not recorded, incomplete provenance."""
     problems = []
     spec = spec_of(record)
     if spec.cache_path(root) != path:
         problems.append(f"filed under {path.relative_to(root)} but is the run {spec.cache_path(root).relative_to(root)}")
     if record.get("config_id") != spec.config_id:
         problems.append(f"config_id {record.get('config_id')} is not its config's ({spec.config_id})")
+    absent = sorted(set(spec.outputs) - set(record.get("output_data", {})))
+    if absent:
+        problems.append(f"records no data for its outputs {absent}")
     missing = [k for k in PROVENANCE_KEYS if k not in record.get("provenance", {})]
     if missing:
         problems.append(f"provenance lacks {missing}")
