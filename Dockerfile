@@ -3,8 +3,9 @@
 #   docker run --init --gpus all -v /path/to/datasets:/data -v $PWD/results:/work/results mmc-repro    # reproduce
 #   docker run --init --gpus all -p 8888:8888 -v /path/to/datasets:/data mmc-repro make lab            # JupyterLab
 # DATA_DIR=/data is the Makefile's data directory inside the image (mount datasets there, or let `make data` fill it).
-# BASE_IMAGE can point at any Debian/Ubuntu image with Python 3.11 available (e.g. a local debootstrap base to test
-# the build without registry access); torch's wheels bring their own CUDA libraries, the base needs only the driver.
+# BASE_IMAGE can point at any Debian/Ubuntu image whose python3 is 3.10 or newer (the default base brings 3.12), e.g. a
+# local debootstrap base to test the build without registry access; torch's wheels bring their own CUDA libraries, the
+# base needs only the driver.
 ARG BASE_IMAGE=nvidia/cuda:13.0.2-runtime-ubuntu24.04
 FROM ${BASE_IMAGE}
 
@@ -12,8 +13,9 @@ ENV DEBIAN_FRONTEND=noninteractive \
     PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     DATA_DIR=/data \
-    HF_HUB_OFFLINE=1 \
-    MPLBACKEND=Agg
+    HF_HUB_OFFLINE=1
+# No matplotlib backend is set here: notebooks must keep the inline backend (a non-interactive backend set in the
+# environment would stop their figures from showing); headless scripts fall back to Agg by themselves.
 
 # hadolint ignore=DL3008
 RUN apt-get update \

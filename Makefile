@@ -100,7 +100,8 @@ checked-outputs:
 	done
 
 lab: venv
-	$(VENV)/bin/jupyter lab --ip=0.0.0.0 --port=$(LAB_PORT) --no-browser notebooks
+	$(VENV)/bin/jupyter lab --ip=0.0.0.0 --port=$(LAB_PORT) --no-browser $(if $(filter 0,$(shell id -u)),--allow-root) \
+	  notebooks
 
 bench: data
 	$(PY) scripts/bench.py --device $(DEVICE)

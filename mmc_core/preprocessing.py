@@ -1,4 +1,4 @@
-"""Per-view feature scaling applied before clustering (a per-dataset setting, see DESIGN.md section 2).
+"""Per-view feature scaling applied before clustering (a per-dataset setting, see docs/protocol.md).
 
 Every statistic is fitted on the whole dataset given (transductive, as the papers' code does), view by
 view and feature by feature. Inputs are never modified; the result is a list of new float32 arrays.

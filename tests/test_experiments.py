@@ -175,6 +175,20 @@ def test_report_collects_sections(tmp_path):
     assert "0.410 ± 0.010 (2)" in table and "+1.0" in table and "Data absent here: IAPR" in table
 
 
+def test_report_shows_substitute_datasets_and_embeds_figures(tmp_path):
+    comp = pd.DataFrame([{"paper": "P", "table": "t", "dataset": "IAPR", "method": "KM", "variant": "",
+                          "metric": "acc", "reported": 0.5, "reproduced": None, "std": None, "n_seeds": 0,
+                          "diff": None, "verdict": "data absent", "erratum": False}])
+    summary = pd.DataFrame([{"dataset": "MSRC-v1", "method": "KM", "acc": "0.730 ± 0.020"}])
+    save_section("a", "A", comparison=comp, summary=summary, profile="full", out_dir=tmp_path)
+    (tmp_path / "figures" / "idmc").mkdir(parents=True)
+    (tmp_path / "figures" / "idmc" / "fig4.png").write_bytes(b"")
+    text = build_report(tmp_path, records=[]).read_text()
+    section = text[text.index("## A"):text.index("## Figures")]
+    assert "Data absent here: IAPR" in section and "| MSRC-v1 " in section and "0.730 ± 0.020" in section
+    assert "![idmc/fig4](figures/idmc/fig4.png)" in text
+
+
 def test_smoke_profile_gives_no_fidelity_verdict(tmp_path):
     summary = summarize(_results([{"method": "km", "method_label": "KM", "seed": 0, "acc": 0.9, "params": {}}]))
     reported = pd.DataFrame([{"paper": "P", "table": "t", "dataset": "Event", "method": "KM", "metric": "acc",

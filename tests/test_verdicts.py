@@ -11,6 +11,7 @@ from mmc_core.experiments import make_grid
 from mmc_core.experiments import settings as settings_module
 from mmc_core.experiments.claims import converges_early, mass_share
 from mmc_core.experiments.readme import render, timings_block
+from mmc_core.experiments.profiles import get_profile
 from mmc_core.experiments.settings import RunSettings
 from mmc_core.experiments.verdicts import verdict_table
 
@@ -62,9 +63,16 @@ def test_reference_mode_leaves_out_a_partly_shipped_dataset(tmp_path, monkeypatc
     for spec in shipped:
         spec.cache_path(tmp_path).parent.mkdir(parents=True, exist_ok=True)
         spec.cache_path(tmp_path).write_text("{}")
-    kept = RunSettings._complete_datasets(specs)
+    run = RunSettings(get_profile("reference"), 1, None, ["Event", "MSRC-v1"], {}, "auto")
+    kept = run._complete_datasets(specs)
     assert {s.dataset for s in kept} == {"MSRC-v1"}
+    assert run.datasets == ["MSRC-v1"], "claims must not name a dataset they were not tested on"
     assert "Event left out here" in capsys.readouterr().out
+
+
+def test_readme_block_markers_may_start_empty():
+    text = "<!-- generated:claims -->\n<!-- /generated:claims -->\n"
+    assert render(text, {"claims": "new"}) == "<!-- generated:claims -->\nnew\n<!-- /generated:claims -->\n"
 
 
 def test_readme_blocks_are_replaced_and_markers_required():

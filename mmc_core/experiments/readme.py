@@ -50,10 +50,10 @@ def timings_block(records: list[dict]) -> str:
 def render(text: str, blocks: dict[str, str]) -> str:
     """The README text with each generated block replaced; a missing marker pair is an error."""
     for name, body in blocks.items():
-        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(\n<!-- /generated:{name} -->)", re.S)
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n)(?:.*?\n)?(<!-- /generated:{name} -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"README.md lacks the markers <!-- generated:{name} --> ... <!-- /generated:{name} -->.")
-        text = pattern.sub(lambda m: m.group(1) + body + m.group(2), text)
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 

@@ -199,12 +199,22 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
         comp = _read(folder, "comparison")
         if comp is not None:
             lines += paper_layout(comp)
-        elif (summary := _read(folder, "summary")) is not None:
-            lines += [summary.fillna("").to_markdown(index=False), ""]
+        summary = _read(folder, "summary")
+        if summary is not None and "dataset" in summary:
+            compared = set(comp.loc[comp.reproduced.notna(), "dataset"]) if comp is not None else set()
+            rest = summary[~summary.dataset.isin(compared)]
+            if not rest.empty:
+                if comp is not None:
+                    lines += ["**Datasets without printed values here** (substitutes: the claims are re-tested "
+                              "on them)", ""]
+                lines += [rest.fillna("").to_markdown(index=False), ""]
     if figures_root.exists():
-        pngs = sorted(figures_root.rglob("*.png"))
-        lines += ["## Figures", ""] + [f"- [{p.relative_to(figures_root)}](figures/{p.relative_to(figures_root)})"
-                                       for p in pngs] + [""]
+        lines += ["## Figures", ""]
+        for paper_dir in sorted(p for p in figures_root.iterdir() if p.is_dir()):
+            lines += [f"### {paper_dir.name}", ""]
+            for png in sorted(paper_dir.glob("*.png")):
+                rel = png.relative_to(figures_root)
+                lines += [f"![{rel.with_suffix('')}](figures/{rel}) ", f"`{rel.with_suffix('')}` (.png, .pdf)", ""]
     lines += ["## Provenance", ""] + provenance_lines(records or [])
     if interpretations:
         lines += ["## Interpretations", ""]

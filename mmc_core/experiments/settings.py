@@ -41,10 +41,10 @@ class RunSettings:
             return results
         return run_grid(specs, n_jobs=n_jobs, keep_labels=keep_labels, profile=self.profile.name)
 
-    @staticmethod
-    def _complete_datasets(specs: list[RunSpec]) -> list[RunSpec]:
+    def _complete_datasets(self, specs: list[RunSpec]) -> list[RunSpec]:
         """The specs of the datasets on which every configuration asked for has at least one shipped run; a
-        dataset with only some of them shipped is left out (and said so), so no claim compares partial rows."""
+        dataset with only some of them shipped is left out, said so, and dropped from `datasets` (so the claims
+        name only the datasets they were tested on): no claim compares partial rows."""
         configs: dict[str, set[str]] = {}
         shipped: dict[str, set[str]] = {}
         for spec in specs:
@@ -55,6 +55,7 @@ class RunSettings:
                    if 0 < len(shipped.get(d, ())) < len(c)}
         for dataset, share in partial.items():
             print(f"reference: {dataset} left out here, only {share} of this grid's configurations are shipped")
+        self.datasets[:] = [d for d in self.datasets if d not in partial]
         return [s for s in specs if s.dataset not in partial]
 
     def deep_params(self, **params) -> dict:

@@ -2,7 +2,8 @@
 
 L_DDC = d_cs(A, K) + triu(A A^T) term + d_cs(M, K), K a Gaussian kernel on the head's hidden layer.
 The IDMC/DDMC texts print 1/k for the Cauchy-Schwarz average and triu(P^T P); we follow the reference code
-(2/(k(k-1)) and the n x n strict upper triangle of A A^T, normalised by n(n-1)/2), see DESIGN.md section 3.
+(2/(k(k-1)) and the n x n strict upper triangle of A A^T, normalised by n(n-1)/2);
+see "The DDC clustering loss" in docs/readings.md.
 """
 
 from __future__ import annotations

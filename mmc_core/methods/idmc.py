@@ -1,4 +1,4 @@
-"""IDMC: Interest-driven Deep Multi-modal Clustering (Zou et al., AAAI'26; full text in papers/IDMC.txt)."""
+"""IDMC: Interest-driven Deep Multi-modal Clustering (Zou et al., AAAI'26; see docs/papers.md)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ..training.trainer import DeepClusterer
 from . import register
 
 
-INTERPRETATION = """Our readings of what the IDMC paper leaves open (DESIGN.md section 4): DDC as in its reference code
+INTERPRETATION = """Our readings of what the IDMC paper leaves open (docs/readings.md): DDC as in its reference code
 (2/(k(k-1)) and the n x n upper triangle of P P^T, not the printed 1/k and triu(P^T P)); "learning rate adaptively
 updated" = a step schedule (halved at mid-training); Eq. 15 read literally (label_term="paper"; the "ratio" reading
 exp(cos)/zeta is an option); inputs min-max scaled per feature; encoders 512-512-256 with batch norm, a 256-unit fusion
@@ -48,8 +48,8 @@ class IDMC(DeepClusterer):
     """Interest-driven deep multi-modal clustering; final labels = argmax of the fused assignment P.
 
     Network (the paper names its parts but not their sizes; our choices):
-    - encoders: one MLP per view, widths `encoder_widths` (default 512-512-256, the DDC-family default of
-      DESIGN.md section 3), ReLU and BatchNorm after every hidden layer, linear output h^(v);
+    - encoders: one MLP per view, widths `encoder_widths` (default 512-512-256, the DDC-family default, see
+      docs/readings.md), ReLU and BatchNorm after every hidden layer, linear output h^(v);
     - decoders: the mirror of each encoder (same widths reversed), linear output x~^(v);
     - fusion: an MLP (`fusion_widths`, default 256, ReLU + BatchNorm) on the concatenated h^(v), giving H;
     - clustering: the DDC head (Linear-ReLU-BatchNorm(100)-Linear-softmax) on H gives P; the same kind of head

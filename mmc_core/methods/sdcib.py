@@ -1,5 +1,5 @@
 """SDCIB: Super Deep Contrastive Information Bottleneck for multi-modal clustering (Lou, Zhang, Wu, Hu; ICML'25,
-known from its slides: papers/SDCIB.txt).
+known from its slides; see docs/papers.md).
 
 Objective (minimised), over V views with L hidden layers each:
     alpha * sum_v sum_l [I(X^v; H_l^v) - beta I(Y^v; H_l^v)]
@@ -22,7 +22,7 @@ from ..nn.blocks import mlp
 from ..training.trainer import DeepClusterer
 from . import register
 
-INTERPRETATION = """Our readings of what the SDCIB slides leave open (DESIGN.md section 6): I(Y^v; H_l^v) by a MINE critic per view and
+INTERPRETATION = """Our readings of what the SDCIB slides leave open (docs/readings.md): I(Y^v; H_l^v) by a MINE critic per view and
 layer (Donsker-Varadhan bound with the moving-average gradient correction; "jsd" is an option), trained alternately
 with the encoders (Algorithm 1); I(H_l^i; H_l^j) by the InfoNCE bound (cosine critic, tau 0.5: the "contrastive"
 part, needing no trained critic, which matches the slides' count of M x L estimators); I(Y^i; Y^j) exactly through

@@ -37,7 +37,7 @@ class SiMVCNet(nn.Module):
 class SiMVC(DeepClusterer):
     """SiMVC. Loss terms: ddc_1, ddc_2, ddc_3 on the fused representation's assignments A; labels = argmax A.
 
-    Defaults are the reference setting (DESIGN.md section 3): encoders 512-512-256, Adam lr 1e-3, batch 100,
+    Defaults are the reference setting (docs/readings.md, "SiMVC"): encoders 512-512-256, Adam lr 1e-3, batch 100,
     100 epochs, constant learning rate (lr_gamma=1.0: the reference uses no scheduler). Trainer parameters
     (epochs, batch_size, lr, lr_step, lr_gamma, disable, selection, device, progress) pass through **kwargs.
     After fit, `fusion_weights_` holds the learned view weights.
