@@ -1,6 +1,6 @@
 # mmc-repro container: a CUDA runtime base, the project's one install recipe (`make venv`), `make reproduce` by default.
 #   docker build -t mmc-repro .
-#   docker run --init --gpus all -v /path/to/datasets:/data -v $PWD/results:/work/results mmc-repro    # reproduce
+#   docker run --init --gpus all --user "$(id -u):$(id -g)" -v /path/to/datasets:/data -v $PWD/results:/work/results mmc-repro
 #   docker run --init --gpus all -p 8888:8888 -v /path/to/datasets:/data mmc-repro make lab            # JupyterLab
 # DATA_DIR=/data is the Makefile's data directory inside the image (mount datasets there, or let `make data` fill it).
 # BASE_IMAGE can point at any Debian/Ubuntu image whose python3 is 3.10 or newer (the default base brings 3.12), e.g. a
@@ -34,4 +34,7 @@ RUN make venv PYTHON=python3 VENV=/work/.venv
 COPY --chown=mmc:mmc . .
 
 EXPOSE 8888
+# The entrypoint checks that results/ is writable (a root-owned host folder mounted there is not) and gives a user
+# run with --user "$(id -u):$(id -g)" a writable HOME; then it runs the command.
+ENTRYPOINT ["/work/docker/entrypoint.sh"]
 CMD ["make", "reproduce"]
