@@ -4,7 +4,9 @@ command with a writable HOME."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -22,11 +24,25 @@ def test_entrypoint_runs_the_command_with_a_writable_home(tmp_path):
     assert done.returncode == 0 and done.stdout.strip() == "/tmp/home"
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root can write any folder; the refusal needs a non-root user")
-def test_entrypoint_refuses_an_unwritable_results_folder(tmp_path):
-    tmp_path.chmod(0o500)
+def test_entrypoint_refuses_an_unwritable_results_folder():
+    """Run as an unprivileged user (root can write anything): through setpriv when the tests run as root."""
+    box = Path(tempfile.mkdtemp(prefix="mmc-entrypoint-", dir="/tmp"))
     try:
-        done = _run({"RESULTS_DIR": str(tmp_path), "HOME": str(tmp_path)}, "true")
+        box.chmod(0o755)
+        script = box / "entrypoint.sh"
+        shutil.copyfile(ENTRYPOINT, script)
+        script.chmod(0o755)
+        results = box / "results"
+        results.mkdir(mode=0o555)
+        results.chmod(0o555)
+        command = ["sh", str(script), "true"]
+        if os.geteuid() == 0:
+            if not shutil.which("setpriv"):
+                pytest.skip("running as root without setpriv: cannot run the entrypoint as an unprivileged user")
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        done = subprocess.run(command, env={"PATH": os.environ["PATH"], "RESULTS_DIR": str(results),
+                                            "HOME": "/nonexistent"}, capture_output=True, text=True)
     finally:
-        tmp_path.chmod(0o700)
-    assert done.returncode == 1 and "--user" in done.stderr and "chown" in done.stderr
+        shutil.rmtree(box, ignore_errors=True)
+    assert done.returncode == 1, done
+    assert "--user" in done.stderr and "chown" in done.stderr
