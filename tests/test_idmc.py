@@ -112,9 +112,10 @@ def test_without_interest_values_all_weights_are_one(data):
     assert all(torch.equal(w, torch.ones_like(w)) for w in model.last_interest_)
 
 
-def test_variants_build():
-    for name, options in IDMC.VARIANTS.items():
-        assert isinstance(make("idmc", 3, **options), IDMC), name
+def test_variants_set_what_figure_3_compares():
+    built = {name: make("idmc", 3, **options) for name, options in IDMC.VARIANTS.items()}
+    assert {name: (m.fusion, m.interest) for name, m in built.items()} == {
+        "IDMC": ("bayes", True), "IDMC-AVG": ("average", True), "IDMC w/o IV": ("bayes", False)}
 
 
 def test_bad_options_are_clear_errors():

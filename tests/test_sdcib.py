@@ -78,6 +78,11 @@ def test_each_ablation_runs(planted, ablation):
     model = make("sdcib", 3, random_state=0, **params).fit(planted[0])
     assert model.labels_.shape == (180,)
     assert set(model.disable) <= TERMS
+    last = model.history_.iloc[-1]
+    active = sum(last[t] for t in TERMS if t not in model.disable)
+    assert last["total"] == pytest.approx(active, rel=1e-5, abs=1e-6), "the loss is the sum of the active terms"
+    if model.disable:  # the ablated terms were computed (and logged) but left out of the loss
+        assert last["total"] != pytest.approx(sum(last[t] for t in TERMS), rel=1e-5, abs=1e-6)
 
 
 def test_no_hidden_uses_only_the_last_layer(planted):
