@@ -14,8 +14,10 @@ import pytest
 ENTRYPOINT = Path(__file__).resolve().parents[1] / "docker" / "entrypoint.sh"
 
 
-def _run(env: dict[str, str], *command: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["sh", str(ENTRYPOINT), *command], env={"PATH": os.environ["PATH"], **env},
+def _run(env: dict[str, str], *command: str, script: Path = ENTRYPOINT, prefix: tuple[str, ...] = ()
+         ) -> subprocess.CompletedProcess:
+    """The entrypoint running `command` (prefix: e.g. setpriv, to run it as another user)."""
+    return subprocess.run([*prefix, "sh", str(script), *command], env={"PATH": os.environ["PATH"], **env},
                           capture_output=True, text=True)
 
 
@@ -35,13 +37,12 @@ def test_entrypoint_refuses_an_unwritable_results_folder():
         results = box / "results"
         results.mkdir(mode=0o555)
         results.chmod(0o555)
-        command = ["sh", str(script), "true"]
+        prefix: tuple[str, ...] = ()
         if os.geteuid() == 0:
             if not shutil.which("setpriv"):
                 pytest.skip("running as root without setpriv: cannot run the entrypoint as an unprivileged user")
-            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
-        done = subprocess.run(command, env={"PATH": os.environ["PATH"], "RESULTS_DIR": str(results),
-                                            "HOME": "/nonexistent"}, capture_output=True, text=True)
+            prefix = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+        done = _run({"RESULTS_DIR": str(results), "HOME": "/nonexistent"}, "true", script=script, prefix=prefix)
     finally:
         shutil.rmtree(box, ignore_errors=True)
     assert done.returncode == 1, done

@@ -46,10 +46,10 @@ def seed_bars(summary: pd.DataFrame, label: str = "row", metrics: tuple[str, ...
               printed_line: dict[str, float] | None = None, title: str = "") -> Figure:
     """Horizontal bars of each row's mean over seeds with its std as error bar: one panel per (dataset, metric).
 
-    summary: `tables.summarize` output (columns dataset, <label>, <metric>_mean, <metric>_std, n_seeds); each
-    row's label carries its number of seeds n.
-    comparison: `tables.compare` output; where it holds a printed value for a bar (dataset, method = the summary's
-    method_label, variant = its row), the value is drawn as a black diamond on that bar.
+    summary: `tables.summarize` output (columns dataset, method_label, row, <metric>_mean, <metric>_std, n_seeds);
+    label names the column the bars are named by, and each bar's name carries its number of seeds n.
+    comparison: `tables.compare` output; where it holds a printed value for a bar (keyed as `compare` keys it:
+    dataset, method = method_label, variant = row), the value is drawn as a black diamond on that bar.
     order: the rows top to bottom (default: as they come).
     printed_line: metric -> one printed value that every row is measured against (a dashed vertical line), e.g.
     the paper's number for the method when the rows are readings of its silent choices.
@@ -60,7 +60,7 @@ def seed_bars(summary: pd.DataFrame, label: str = "row", metrics: tuple[str, ...
     fig, axes = plt.subplots(len(datasets), len(metrics), squeeze=False, sharex="col",
                              figsize=(3.6 * len(metrics) + 1.5, 0.8 + 0.32 * len(rows) * len(datasets) + 0.4))
     for i, dataset in enumerate(datasets):
-        part = summary[summary.dataset == dataset].set_index(label)
+        part = summary[summary.dataset == dataset].set_index(label, drop=False)
         names = [r for r in rows if r in part.index]
         y = np.arange(len(names))[::-1]
         for j, metric in enumerate(metrics):
@@ -68,7 +68,7 @@ def seed_bars(summary: pd.DataFrame, label: str = "row", metrics: tuple[str, ...
             means = part.loc[names, f"{metric}_mean"].to_numpy(float)
             stds = part.loc[names, f"{metric}_std"].to_numpy(float)  # NaN for one seed: no error bar
             ax.barh(y, means, xerr=stds, color="C0", alpha=0.8, capsize=3, label="ours")
-            marks = [(yy, printed.get((dataset, _method_of(part, n), _variant_of(part, n, label), metric)))
+            marks = [(yy, printed.get((dataset, part.loc[n, "method_label"], part.loc[n, "row"], metric)))
                      for yy, n in zip(y, names)]
             marks = [(yy, v) for yy, v in marks if v is not None]
             if marks:
@@ -99,16 +99,6 @@ def _printed_values(comparison: pd.DataFrame | None) -> dict[tuple, float]:
     if comparison is None or comparison.empty:
         return {}
     return {(r.dataset, r.method, r.variant or "", r.metric): float(r.reported) for r in comparison.itertuples()}
-
-
-def _method_of(part: pd.DataFrame, name: str) -> str:
-    return part.loc[name, "method_label"] if "method_label" in part.columns else name
-
-
-def _variant_of(part: pd.DataFrame, name: str, label: str) -> str:
-    if label == "row":
-        return name
-    return part.loc[name, "row"] if "row" in part.columns else ""
 
 
 def heatmap(grid: pd.DataFrame, title: str, colorbar: str, fmt: str = ".3f") -> Figure:
