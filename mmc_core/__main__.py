@@ -1,4 +1,4 @@
-"""Command line: `python -m mmc_core datasets | methods | run METHOD DATASET --seeds N | report | reference`."""
+"""Command line: `python -m mmc_core datasets | methods | run METHOD DATASET | report | reference | reported`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,12 @@ import json
 import sys
 
 import pandas as pd
+
+from .data.registry import DatasetUnavailable
+
+# What a user can cause and fix (a bad name, parameter, path or file): one line on stderr, exit 2, no traceback.
+# TypeError is here because a bad parameter is one (e.g. an unknown keyword); --debug shows any traceback.
+USER_ERRORS = (KeyError, ValueError, TypeError, OSError, DatasetUnavailable)
 
 
 def _parse_params(items: list[str]) -> dict:
@@ -60,7 +66,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         reported = reported[(reported.dataset == summary.dataset.iloc[0]) & (reported.method == label)
                             & (reported.variant == "")]
         if reported.empty:
-            print(f"\nNo paper reports {label} on {args.dataset}.")
+            print(f"\nNo paper reports {label} on {summary.dataset.iloc[0]}.")
         else:
             avail = set(list_datasets(args.data_dir).query("available").name)
             comp = compare(summary, reported, tolerance=args.tolerance, available=avail)
@@ -72,12 +78,27 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .experiments import build_report
+    from .experiments.report import SECTIONS_DIR
     from .paths import results_dir
 
     root = results_dir(args.results_dir)
     if not root.is_dir():
-        raise FileNotFoundError(f"results directory {root} does not exist: run `make report` or `make reproduce`.")
+        raise FileNotFoundError(f"results directory {root} does not exist: check --results-dir / $MMC_RESULTS_DIR, "
+                                "or run `make report` or `make reproduce` to fill it.")
+    if not any((root / SECTIONS_DIR).glob("*/meta.txt")):
+        raise FileNotFoundError(f"results directory {root} holds no notebook sections ({SECTIONS_DIR}/*/meta.txt): "
+                                "check --results-dir / $MMC_RESULTS_DIR, or run `make report` or `make reproduce`.")
     print(build_report(root))
+    return 0
+
+
+def cmd_reported(args: argparse.Namespace) -> int:
+    from .reported import MANIFEST, load_reported, write_manifest
+
+    if args.write_manifest:
+        print(f"wrote {write_manifest()}")
+        return 0
+    print(f"{len(load_reported())} reported values load, every file matching its {MANIFEST}")
     return 0
 
 
@@ -126,6 +147,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mmc_core", description=__doc__)
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("datasets", help="the dataset registry, with availability in the data directory")
     p.add_argument("--data-dir", default=None, help="data directory (default $MMC_DATA_DIR or data/raw)")
@@ -157,11 +179,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results-dir", default=None, help="results directory whose cache/ is shipped")
     p.add_argument("--data-dir", default=None)
     p.set_defaults(func=cmd_reference)
+    p = sub.add_parser("reported", help="check data/reported/*.csv against MANIFEST.json (--write-manifest: "
+                                        "record them after an intended edit)")
+    p.add_argument("--write-manifest", action="store_true")
+    p.set_defaults(func=cmd_reported)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (KeyError, ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except USER_ERRORS as err:
+        if args.debug:
+            raise
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err  # KeyError's str() adds quotes
+        print(f"error: {message} (--debug shows the traceback)", file=sys.stderr)
         return 2
 
 

@@ -22,6 +22,8 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
+from .nn.graphs import knn_graph
+
 FUSIONS = ("bayes", "average")
 LABEL_TERMS = ("paper", "ratio")
 
@@ -76,24 +78,6 @@ def average_fusion(E: torch.Tensor, S: torch.Tensor) -> torch.Tensor:
     if E.shape != S.shape:
         raise ValueError(f"E and S must have the same shape, got {tuple(E.shape)} and {tuple(S.shape)}.")
     return 0.5 * (E.detach() + S.detach())
-
-
-@torch.no_grad()
-def knn_graph(h: torch.Tensor, k: int = 10) -> torch.Tensor:
-    """Boolean (n, n) mask, True at (i, j) when h_j is among the k nearest neighbours of h_i (Euclidean),
-    never on the diagonal. k is capped at n - 1 (a batch smaller than k + 1 links every pair)."""
-    _check_matrix("h", h)
-    if isinstance(k, bool) or int(k) != k or k < 1:
-        raise ValueError(f"k must be a positive integer number of neighbours, got {k!r}.")
-    n = h.shape[0]
-    mask = torch.zeros(n, n, dtype=torch.bool, device=h.device)
-    k = min(int(k), n - 1)
-    if k == 0:
-        return mask
-    d = torch.cdist(h.detach(), h.detach())
-    d.fill_diagonal_(float("inf"))
-    nearest = d.topk(k, dim=1, largest=False).indices
-    return mask.scatter_(1, nearest, True)
 
 
 def _check_options(fusion: str, label_term: str) -> None:

@@ -16,11 +16,32 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], None]) -> Path
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes the file private; a result should be readable like any file
         write(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
+
+
+def _umask() -> int:
+    """The process's umask (reading it means setting it: it is set straight back)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def ensure_writable_dir(path: str | os.PathLike, fix: str) -> Path:
+    """Create `path` if missing and check it is writable, so a refusal comes before any work whose result would be
+    lost; PermissionError naming the directory and `fix` otherwise."""
+    path = Path(path)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise PermissionError(f"Cannot create the directory {path} ({err.strerror}): {fix}.") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise PermissionError(f"The directory {path} is not writable: {fix}.")
     return path
 
 

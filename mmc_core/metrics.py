@@ -11,9 +11,23 @@ from sklearn import metrics as skm
 METRICS = ("acc", "nmi", "pur", "ari", "ri", "f")
 
 
+def _label_vector(labels, name: str) -> np.ndarray:
+    """`labels` as a 1-D array; None, a scalar or a matrix is refused (each would otherwise score a perfect 1.0 or
+    be flattened into a different labelling)."""
+    if labels is None:
+        raise TypeError(f"{name} is None; expected a 1-D array of labels, one per sample.")
+    array = np.asarray(labels)
+    if array.ndim == 0:
+        raise TypeError(f"{name} is the scalar {labels!r}; expected a 1-D array of labels, one per sample.")
+    if array.ndim != 1:
+        raise ValueError(f"{name} has shape {array.shape}; expected a 1-D array of labels, one per sample "
+                         "(flatten a column vector with .ravel() first).")
+    return array
+
+
 def _check_labels(y_true, y_pred) -> tuple[np.ndarray, np.ndarray]:
-    y_true = np.asarray(y_true).ravel()
-    y_pred = np.asarray(y_pred).ravel()
+    y_true = _label_vector(y_true, "y_true")
+    y_pred = _label_vector(y_pred, "y_pred")
     if y_true.shape != y_pred.shape:
         raise ValueError(f"y_true has {y_true.size} labels but y_pred has {y_pred.size}; they must match.")
     if y_true.size == 0:

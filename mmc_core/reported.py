@@ -1,16 +1,20 @@
 """The four papers' printed tables, read from data/reported/*.csv and validated.
 
-The numbers are data, transcribed once (see data/reported/README.md); every comparison with a paper reads
-them from here. Loading never changes a value: printed inconsistencies are flagged (`erratum`), not fixed.
+The numbers are data, transcribed once (see data/reported/README.md) and fingerprinted in MANIFEST.json; every
+comparison with a paper reads them from here. Loading never changes a value: printed inconsistencies are flagged
+(`erratum`), not fixed.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from pathlib import Path
 
 import pandas as pd
 
+from mmc_core.io import atomic_write_json
 from mmc_core.paths import REPORTED_DIR
 
 COLUMNS = ("paper", "table", "dataset", "method", "metric", "value", "variant", "note")
@@ -27,10 +31,50 @@ MAIN_TABLE = {"IDMC": "table1", "DDMC": "main", "SDCIB": "main", "Multi-DProxy":
 # Papers whose `variant` names a clustering of the dataset (a column of the printed table), not a row.
 VARIANT_IS_CLUSTERING = frozenset({"Multi-DProxy"})
 PUR_BELOW_ACC = "printed PUR {pur} < ACC {acc}: purity can never be below accuracy"
+MANIFEST = "MANIFEST.json"  # per CSV its sha256 and number of data rows (write_manifest)
+WRITE_MANIFEST = "python -m mmc_core reported --write-manifest"
 
 
 class ReportedDataError(ValueError):
-    """A reported-results CSV breaks the schema; the message names the file, the line and the fix."""
+    """A reported-results CSV breaks the schema or its manifest; the message names the file (and line) and the fix."""
+
+
+def _fingerprint(path: Path) -> dict[str, object]:
+    data = path.read_bytes()
+    return {"sha256": hashlib.sha256(data).hexdigest(), "rows": max(len(data.splitlines()) - 1, 0)}
+
+
+def write_manifest(directory: str | os.PathLike = REPORTED_DIR) -> Path:
+    """Record every CSV's sha256 and row count in <directory>/MANIFEST.json: run it after an intended edit."""
+    directory = Path(directory)
+    return atomic_write_json(directory / MANIFEST, {f.name: _fingerprint(f) for f in sorted(directory.glob("*.csv"))})
+
+
+def verify_manifest(directory: str | os.PathLike = REPORTED_DIR) -> None:
+    """Check every CSV against MANIFEST.json, so a truncated or stray file is refused instead of loading with cells
+    missing; the error names the file, how to restore it and how to accept an intended edit."""
+    directory = Path(directory)
+    manifest_path = directory / MANIFEST
+    accept = f"if the change is intended, run `{WRITE_MANIFEST}` and commit {MANIFEST} with it"
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (OSError, ValueError) as err:
+        raise ReportedDataError(f"{manifest_path} cannot be read ({err}). Restore it with `git checkout -- "
+                                f"{manifest_path}`, or {accept}.") from None
+    files = {f.name: f for f in directory.glob("*.csv")}
+    for name in sorted(set(manifest) | set(files)):
+        path = directory / name
+        if name not in files:
+            raise ReportedDataError(f"{path} is listed in {manifest_path} but missing. Restore it with "
+                                    f"`git checkout -- {path}`, or, if it was removed on purpose, {accept}.")
+        if name not in manifest:
+            raise ReportedDataError(f"{path} is not listed in {manifest_path}: {accept}; otherwise remove the file.")
+        found, expected = _fingerprint(path), manifest[name]
+        if found != expected:
+            raise ReportedDataError(
+                f"{path} does not match {manifest_path}: {found['rows']} data rows and sha256 {found['sha256']}, "
+                f"the manifest records {expected.get('rows')} rows and sha256 {expected.get('sha256')} (the file "
+                f"was truncated or edited). Restore it with `git checkout -- {path}`, or {accept}.")
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -108,12 +152,15 @@ def load_reported(
 ) -> pd.DataFrame:
     """All reported cells (long form, one row per value), validated, with the erratum flags.
 
-    `paper` and `table` filter the result; `directory` holds the CSVs (every *.csv in it is read).
+    `paper` and `table` filter the result; `directory` holds the CSVs (every *.csv in it is read). The files are
+    first checked against the directory's MANIFEST.json (verify_manifest), which data/reported must have.
     """
     directory = Path(directory)
     files = sorted(directory.glob("*.csv"))
     if not files:
         raise ReportedDataError(f"no *.csv in {directory}: point `directory` at data/reported")
+    if (directory / MANIFEST).exists() or directory.resolve() == REPORTED_DIR.resolve():
+        verify_manifest(directory)
     df = _validate(pd.concat([_read_csv(f) for f in files], ignore_index=True))
     df = _flag_errata(df).drop(columns=["_source", "_line"])
     if paper is not None:

@@ -10,11 +10,15 @@ import pytest
 from synthetic import two_view_minmax
 import torch
 import torch.nn.functional as F
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score
 
+from mmc_core.deep import split_epochs
+from mmc_core.deep.multilevel import pseudo_labels
 from mmc_core.losses import info_nce, nt_xent
 from mmc_core.methods import make
 from mmc_core.methods.comvc import negative_mask, sample_negatives
-from mmc_core.methods.mflvc import MFLVC, PseudoLabels, split_epochs
+from mmc_core.methods.mflvc import MFLVC
 from mmc_core.metrics import accuracy
 
 SMALL = {
@@ -126,6 +130,15 @@ def test_nt_xent_matches_the_definition(V):
     torch.testing.assert_close(nt_xent(zs, 0.5), _simclr(zs, 0.5))
 
 
+def test_nt_xent_draws_negatives_from_every_view_not_only_the_pair():
+    """Two views: the pairwise (DeepMVC) form and ours agree; three: ours has more negatives, so a larger loss."""
+    g = torch.Generator().manual_seed(7)
+    zs = [torch.randn(5, 4, generator=g) for _ in range(3)]
+    pairwise = sum(nt_xent([zs[u], zs[v]], 0.5) for u in range(3) for v in range(u + 1, 3)) / 3
+    torch.testing.assert_close(nt_xent(zs[:2], 0.5), _simclr(zs[:2], 0.5))
+    assert float(nt_xent(zs, 0.5)) > float(pairwise) + 0.1
+
+
 def test_info_nce_negative_weights_mask_and_count():
     """Weights multiply each negative's term in the denominator; the positive is counted once."""
     g = torch.Generator().manual_seed(0)
@@ -147,9 +160,10 @@ def test_mflvc_entropy_term_is_kl_to_uniform():
     net.label_head.bias.data = torch.tensor([50.0, 0.0, 0.0])
     batch = [torch.rand(6, 2), torch.rand(6, 2)]
     with torch.no_grad():
-        assert math.isclose(float(model.contrastive_terms(net, batch, {})["entropy"]), 2 * math.log(3), rel_tol=1e-4)
+        entropy = model.contrastive_terms(net, net(batch), batch, {})["entropy"]
+        assert math.isclose(float(entropy), 2 * math.log(3), rel_tol=1e-4)
         net.label_head.bias.data.zero_()  # every sample uniform over the clusters: balanced, term 0
-        assert abs(float(model.contrastive_terms(net, batch, {})["entropy"])) < 1e-6
+        assert abs(float(model.contrastive_terms(net, net(batch), batch, {})["entropy"])) < 1e-6
 
 
 def test_mflvc_epoch_split():
@@ -164,20 +178,19 @@ def test_mflvc_epoch_split():
     assert history.groupby("stage", sort=False).size().to_dict() == {"pretrain": 10, "contrastive": 20, "finetune": 5}
 
 
-def test_mflvc_batch_pseudo_labels_match_whole_data():
-    """A batch's fine-tuning targets (recomputed from the frozen network) equal the whole-data ones."""
+def test_mflvc_pseudo_labels_are_kmeans_of_the_scaled_high_features():
+    """Per view, the pseudo labels are the K-means partition of the min-max scaled high-level features."""
     torch.manual_seed(0)
     model = MFLVC(3, encoder_widths=(16,), feature_dim=8, high_feature_dim=4, kmeans_n_init=2)
     net = model.build([5, 6])
     data = [torch.rand(50, 5), torch.rand(50, 6)]
     with torch.no_grad():
-        pseudo = PseudoLabels.fit(net, data, 3, n_init=2, random_state=0)
-        pseudo.match(net, data)
-        whole = pseudo.targets(data)
-        part = pseudo.targets([X[10:30] for X in data])
-    for w, p in zip(whole, part):
-        torch.testing.assert_close(p, w[10:30])
-        assert set(w.tolist()) <= {0, 1, 2}
+        hs = net.high_features(data)
+        labels = pseudo_labels(hs, 3, n_init=2, seed=0)
+    for H, found in zip(hs, labels):
+        scaled = (H - H.min(0).values) / (H.max(0).values - H.min(0).values)
+        expected = KMeans(3, n_init=2, random_state=0).fit(scaled.numpy()).labels_
+        assert adjusted_rand_score(expected, found.numpy()) == 1.0
 
 
 def test_bad_input_errors(planted):
@@ -186,6 +199,6 @@ def test_bad_input_errors(planted):
     with pytest.raises(ValueError, match="at least two views"):
         make("mflvc", 3, **SMALL["mflvc"]).fit(planted[0][:1])
     with pytest.raises(ValueError, match="tau"):
-        make("comvc", 3, tau=0)
+        make("comvc", 3, tau=0).fit(planted[0])
     with pytest.raises(ValueError, match="con_epochs"):
-        make("mflvc", 3, con_epochs=-1)
+        make("mflvc", 3, con_epochs=-1).fit(planted[0])

@@ -1,6 +1,7 @@
 """Runner cache/resume, summaries, comparisons with the reported tables, and the report."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,8 @@ from mmc_core.experiments.report import summary_table
 from mmc_core.experiments import (ORACLE_BEST_VIEW, add_best_view, build_report, compare, get_profile, make_grid,
                                   run_grid, save_section, summarize)
 from mmc_core.experiments import runner
-from mmc_core.experiments.settings import choose_methods, resolve_settings
+from mmc_core.experiments import settings as settings_module
+from mmc_core.experiments.settings import RunSettings, choose_methods, resolve_settings
 from mmc_core.io import atomic_write_text
 
 DATASET = "Synthetic3d"  # 600 x 3 views of 3 features: every run takes milliseconds
@@ -141,11 +143,11 @@ def test_summary_best_view_is_marked_oracle_and_compared():
 
 def test_ablation_rows_match_reported_variants():
     results = _results([
-        {"method": "idmc", "method_label": "IDMC", "params": {"disable": []}, "seed": 0, "acc": 0.6},
-        {"method": "idmc", "method_label": "IDMC", "params": {"disable": ["kl"]}, "seed": 0, "acc": 0.5},
+        {"method": "idmc", "method_label": "IDMC", "params": {"disable": []}, "seed": 0, "acc": 0.6, "label": "full"},
+        {"method": "idmc", "method_label": "IDMC", "params": {"disable": ["kl"]}, "seed": 0, "acc": 0.5,
+         "label": "w/o L_KL"},
     ])
-    names = {(): "full", ("kl",): "w/o L_KL"}
-    summary = summarize(results, row_of=lambda p: names[tuple(p["disable"])])
+    summary = summarize(results)  # rows are the runs' labels
     reported = pd.DataFrame([
         {"paper": "P", "table": "t", "dataset": "Event", "method": "IDMC", "metric": "acc", "value": v,
          "variant": name} for name, v in (("full", 0.6), ("w/o L_KL", 0.45))])
@@ -246,3 +248,59 @@ def test_choose_methods_narrows_in_the_notebooks_order():
         choose_methods("idmcc", available)
     with pytest.raises(ValueError, match="nothing"):
         choose_methods("", available)
+
+
+def test_a_label_names_the_row_but_not_the_run():
+    """A label is not part of a run's identity: config id and cache path, hence the shipped runs' ids, stay as
+    they were without it."""
+    params = {"device": "auto", "disable": ("feature_consistency",)}  # SDCIB "remove I(H;H)" as shipped
+    plain = make_grid([("sdcib", params)], ["Event"], 1)[0]
+    labelled = make_grid([("sdcib", params, "remove I(H;H)")], ["Event"], 1)[0]
+    assert labelled.label == "remove I(H;H)" and plain.label is None and "label" not in labelled.config
+    assert labelled.config_id == plain.config_id
+    assert labelled.cache_path(settings_module.REFERENCE_RUNS_DIR).exists(), "the shipped run is still found"
+
+
+def test_labels_come_from_the_specs_not_the_stored_records(tmp_path, monkeypatch):
+    specs = make_grid(["amkm"], [DATASET], 2)
+    run_grid(specs, cache_dir=tmp_path / "store", progress=False)  # stored without labels
+    assert all("label" not in json.loads(s.cache_path(tmp_path / "store").read_text()) for s in specs)
+    labelled = make_grid([("amkm", {}, "AmKM row")], [DATASET], 2)
+    monkeypatch.setattr(settings_module, "REFERENCE_RUNS_DIR", tmp_path / "store")
+    read = RunSettings(get_profile("reference"), 2, None, [DATASET], {}, "auto").grid(labelled)
+    assert list(read.label) == ["AmKM row"] * 2 and list(summarize(read).row) == ["AmKM row"]
+    monkeypatch.setenv("MMC_RESULTS_DIR", str(tmp_path / "results"))
+    computed = RunSettings(get_profile("smoke"), 1, 2, [DATASET], {}, "auto").grid(labelled[:1])
+    assert list(computed.label) == ["AmKM row"]
+    assert list(summarize(run_grid(specs, cache_dir=tmp_path / "store", progress=False)).row) == [""]
+    with pytest.raises(ValueError, match="two labels"):
+        runner.label_runs(read, labelled + make_grid([("amkm", {}, "another row")], [DATASET], 1))
+
+
+DEFAULTS = {"smoke": ["MSRC-v1"], "quick": ["MSRC-v1"], "full": ["MSRC-v1"]}
+
+
+@pytest.mark.parametrize("name", ["seeds", "epochs"])
+@pytest.mark.parametrize("bad", ["abc", 2.5, 0, -1, True])
+def test_settings_refuse_a_bad_count_naming_it(name, bad):
+    """`-p seeds abc`, `-p seeds 2.5` and `-p seeds 0` are refused by name, with the value and a good example."""
+    counts = {"seeds": None, "epochs": None, name: bad}
+    with pytest.raises(ValueError, match=re.escape(f"{name}={bad!r} is not valid") + rf".*e\.g\. -p {name} 5"):
+        resolve_settings("smoke", counts["seeds"], counts["epochs"], None, DEFAULTS)
+
+
+def test_settings_take_counts_as_papermill_passes_them():
+    run = resolve_settings("smoke", "3", 4, None, DEFAULTS)
+    assert (run.seeds, run.epochs) == (3, 4)
+    run = resolve_settings("full", None, None, None, DEFAULTS)
+    assert (run.seeds, run.epochs) == (20, None), "None takes the profile's"
+
+
+def test_settings_refuse_an_unknown_device_or_profile():
+    for good in ("auto", "cpu", "cuda", "cuda:1"):
+        assert resolve_settings("smoke", None, None, None, DEFAULTS, good).device == good
+    for bad in ("gpu", "cuda:", "CPU", 0):
+        with pytest.raises(ValueError, match=re.escape(f"device={bad!r} is not valid") + r".*-p device cpu"):
+            resolve_settings("smoke", None, None, None, DEFAULTS, bad)
+    with pytest.raises(ValueError, match=r"profile='fast' is not valid.*smoke, quick, full, reference.*-p profile"):
+        resolve_settings("fast", None, None, None, DEFAULTS)

@@ -34,6 +34,24 @@ def hand_cs(A: np.ndarray, K: np.ndarray) -> float:
     return 2 * total / (k * (k - 1))
 
 
+def test_cauchy_schwarz_keeps_a_near_empty_cluster_as_the_reference_does():
+    """A cluster of mass ~1e-6 (self-similarity 4e-12, under the 1e-9 floor): the reference floors only the
+    numerator (1e-9) and the product of the self-similarities (1e-18), so its ratios stay those of the data
+    (0.707 here); flooring the self-similarity itself would give 0.045 and reward emptying the cluster."""
+    A = np.array([[1.0, 0.0, 1e-6], [1.0, 0.0, 1e-6], [0.0, 1.0, 1e-6], [0.0, 1.0, 1e-6]])
+    K = np.eye(4)
+    gram = A.T @ K @ A
+    expected = 0.0
+    for i in range(3):
+        for j in range(i + 1, 3):
+            expected += max(gram[i, j], 1e-9) / np.sqrt(max(gram[i, i] * gram[j, j], 1e-18))
+    expected *= 2 / (3 * 2)
+    floored_diagonal = sum(max(gram[i, j], 1e-9) / np.sqrt(max(gram[i, i], 1e-9) * max(gram[j, j], 1e-9))
+                           for i in range(3) for j in range(i + 1, 3)) / 3
+    assert abs(expected - floored_diagonal) > 0.4  # the two floorings disagree here: the case tells them apart
+    assert float(cauchy_schwarz_divergence(t(A), t(K))) == pytest.approx(expected, rel=1e-9)
+
+
 def test_gaussian_kernel_matches_hand_computation():
     # D's entries sorted: 0 x4, 1 x4, 9 x4, 10 x4 -> lower median 1 -> sigma^2 = 0.15
     K = hand_kernel(HIDDEN)

@@ -6,7 +6,8 @@ from synthetic import blobs, three_view_blobs
 import scipy.sparse as sp
 from scipy.optimize import linear_sum_assignment
 
-from mmc_core.methods import available, make, rmkmc, spectral
+from mmc_core import affinity
+from mmc_core.methods import available, make, rmkmc
 from mmc_core.preprocessing import scale_views
 
 CLASSICAL = {  # registry name -> label in the papers' tables
@@ -113,19 +114,20 @@ def test_view_out_of_range(name, planted):
     Xs, _ = planted
     with pytest.raises(ValueError, match="out of range.*3 view"):
         make(name, 3, view=3).fit(Xs)
-    with pytest.raises(ValueError, match="non-negative integer"):
-        make(name, 3, view=-1)
+    with pytest.raises(ValueError, match="view=-1"):
+        make(name, 3, view=-1).fit(Xs)
 
 
 @pytest.mark.parametrize(("name", "params"), [("rmkmc", {"gamma": 1.0}), ("coregmvsc", {"lam": 0.0})])
-def test_bad_parameters_rejected(name, params):
-    with pytest.raises(ValueError, match=next(iter(params))):
-        make(name, 3, **params)
+def test_bad_parameters_rejected(name, params, planted):
+    """The bounds that are the methods' own (RMKMC's exponent > 1, CoregMVSC's lambda > 0), refused at fit."""
+    with pytest.raises(ValueError, match=f"{next(iter(params))}=.*must be a number >"):
+        make(name, 3, **params).fit(planted[0])
 
 
 def test_gaussian_affinity_median_bandwidth():
     # Squared distances 1, 9, 4 -> median 4 = sigma^2 -> K_ij = exp(-d_ij^2 / 8).
-    K = spectral.gaussian_affinity(np.array([[0.0], [1.0], [3.0]]))
+    K = affinity.gaussian_affinity(np.array([[0.0], [1.0], [3.0]]))
     expected = np.exp(-np.array([[0, 1, 9], [1, 0, 4], [9, 4, 0]]) / 8.0)
     np.testing.assert_allclose(K, expected)
 
@@ -133,24 +135,24 @@ def test_gaussian_affinity_median_bandwidth():
 @pytest.mark.filterwarnings("ignore:Graph is not fully connected")  # kNN graph of well-separated blobs
 def test_sparse_knn_affinity_above_dense_max(planted, monkeypatch):
     Xs, y = planted
-    monkeypatch.setattr(spectral, "DENSE_MAX", 100)
-    W = spectral.gaussian_affinity(Xs[0])
+    monkeypatch.setattr(affinity, "DENSE_MAX", 100)
+    W = affinity.gaussian_affinity(Xs[0])
     assert sp.issparse(W)
     assert (W != W.T).nnz == 0
-    assert W.nnz <= 2 * spectral.N_NEIGHBORS * y.size
+    assert W.nnz <= 2 * affinity.N_NEIGHBORS * y.size
     assert acc(y, make("ncuts", 3).fit_predict(Xs)) >= 0.95
     assert acc(y, make("coregmvsc", 3).fit_predict(Xs)) >= 0.95
 
 
 def test_normalized_affinity():
-    L = spectral.normalized_affinity(np.array([[1.0, 0.5], [0.5, 1.0]]))
+    L = affinity.normalized_affinity(np.array([[1.0, 0.5], [0.5, 1.0]]))
     np.testing.assert_allclose(L, np.array([[1.0, 0.5], [0.5, 1.0]]) / 1.5)
 
 
 def test_coreg_lanczos_path_matches_dense_eigensolver(planted, monkeypatch):
     Xs, _ = planted
     dense = make("coregmvsc", 3).fit_predict(Xs)
-    monkeypatch.setattr(spectral, "EIGH_DENSE_MAX", 0)
+    monkeypatch.setattr(affinity, "EIGH_DENSE_MAX", 0)
     assert acc(dense, make("coregmvsc", 3).fit_predict(Xs)) == 1.0
 
 

@@ -79,10 +79,11 @@ def test_each_ablation_runs(planted, ablation):
     assert model.labels_.shape == (180,)
     assert set(model.disable) <= TERMS
     last = model.history_.iloc[-1]
-    active = sum(last[t] for t in TERMS if t not in model.disable)
-    assert last["total"] == pytest.approx(active, rel=1e-5, abs=1e-6), "the loss is the sum of the active terms"
+    weighted = {t: last[t] * last[f"{t} weight"] for t in TERMS}
+    active = sum(weighted[t] for t in TERMS if t not in model.disable)
+    assert last["total"] == pytest.approx(active, rel=1e-5, abs=1e-6), "the loss is the weighted sum of the active terms"
     if model.disable:  # the ablated terms were computed (and logged) but left out of the loss
-        assert last["total"] != pytest.approx(sum(last[t] for t in TERMS), rel=1e-5, abs=1e-6)
+        assert last["total"] != pytest.approx(sum(weighted.values()), rel=1e-5, abs=1e-6)
 
 
 def test_no_hidden_uses_only_the_last_layer(planted):
@@ -92,10 +93,10 @@ def test_no_hidden_uses_only_the_last_layer(planted):
     assert last.layers_in_objective() == [2]
     net = last.build([20, 30])
     batch = [torch.as_tensor(X[:40], dtype=torch.float32) for X in planted[0]]
-    terms = last.loss_terms(net, batch, {"probe": True})
-    # with one layer in the objective, the feature term is one InfoNCE bound per ordered pair of views
     out = net(batch)
-    expected = -(1 - last.alpha) * sum(infonce_mutual_information(out["hidden"][i][2], out["hidden"][j][2], last.tau)
+    terms = last.loss_terms(net, out, batch, {})
+    # with one layer in the objective, the feature term is one InfoNCE bound per ordered pair of views
+    expected = -sum(infonce_mutual_information(out["hidden"][i][2], out["hidden"][j][2], last.tau)
                                        for i, j in ((0, 1), (1, 0)))
     assert terms["feature_consistency"].item() == pytest.approx(expected.item(), abs=1e-5)
 
@@ -104,17 +105,14 @@ def test_alpha_zero_drops_the_bottleneck_terms(planted):
     model = make("sdcib", 3, alpha=0.0, **SMALL)
     net = model.build([20, 30])
     batch = [torch.as_tensor(X[:40], dtype=torch.float32) for X in planted[0]]
-    terms = model.loss_terms(net, batch, {"probe": True})
-    assert terms["compression"].item() == 0.0 and terms["relevance"].item() == 0.0
+    assert model.loss_weights()["compression"] == 0.0 and model.loss_weights()["relevance"] == 0.0
+    assert model.loss_weights()["cluster_consistency"] == 1.0
 
 
 def test_bad_parameters_are_clear_errors(planted):
-    with pytest.raises(ValueError, match="alpha"):
-        make("sdcib", 3, alpha=1.5)
-    with pytest.raises(ValueError, match="hidden_terms"):
-        make("sdcib", 3, hidden_terms="some")
-    with pytest.raises(ValueError, match="n_layers"):
-        make("sdcib", 3, n_layers=0)
+    for bad in ({"alpha": 1.5}, {"hidden_terms": "some"}, {"n_layers": 0}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            make("sdcib", 3, **bad).fit(planted[0])
     with pytest.raises(ValueError, match="two views"):
         make("sdcib", 3, **{**SMALL, "epochs": 1}).fit([planted[0][0]])
     with pytest.raises(ValueError, match="disable"):

@@ -12,12 +12,12 @@ from mmc_core.data.loaders import (
     Dataset, ImageDataset, load_dataset, load_image_dataset, read_manifest, verify_image_manifest,
 )
 from mmc_core.data.registry import (
-    DatasetEntry, DatasetUnavailable, DataSchemaError, UnknownDatasetError, get_entry, how_to_obtain,
-    list_datasets, load_registry,
+    DatasetEntry, DatasetUnavailable, DataSchemaError, UnknownDatasetError, canonical_name, get_entry,
+    how_to_obtain, list_datasets, load_registry,
 )
 
 __all__ = [
     "Dataset", "DatasetEntry", "DatasetUnavailable", "DataSchemaError", "ImageDataset", "UnknownDatasetError",
-    "get_entry", "how_to_obtain", "list_datasets", "load_dataset", "load_image_dataset", "load_registry",
-    "read_manifest", "verify_image_manifest",
+    "canonical_name", "get_entry", "how_to_obtain", "list_datasets", "load_dataset", "load_image_dataset",
+    "load_registry", "read_manifest", "verify_image_manifest",
 ]

@@ -7,8 +7,9 @@ copied from the mirror (a directory with the same relative layout as the data di
 staged data/raw), else downloaded from the registry's direct URL (GitHub raw at a commit, the Git LFS media URL,
 or a zip archive holding the file). Every file is written to a temporary name in its destination directory,
 checked (size and sha256) and only then moved into place with os.replace, so an interrupted or corrupted
-transfer never leaves a half-written file under the real name. Image sets are copied as a whole directory from
-the mirror and verified against their MANIFEST.sha256 before the directory is swapped in.
+transfer never leaves a half-written file under the real name (the `.part` temporaries an interrupted fetch
+leaves are removed, and listed in its summary, when that dataset is fetched next). Image sets are copied as a whole
+directory from the mirror and verified against their MANIFEST.sha256 before the directory is swapped in.
 
 Exit status 0 when every obtainable dataset is present; datasets with no public file are listed with how to
 obtain them, and entries marked `fetch_by_default: false` (Caltech-5V, a 39.5 MB download) are fetched only when
@@ -18,6 +19,7 @@ named or with --all.
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import shutil
 import sys
@@ -221,20 +223,40 @@ def _ensure_images(entry: DatasetEntry, root: Path, mirror: Path | None) -> str 
     return f"mirror {mirror}"
 
 
+def _remove_stale_parts(entry: DatasetEntry, root: Path) -> list[Path]:
+    """Remove what an interrupted fetch of this entry left behind: its own `.<name>.*.part` temporary files (next to
+    each registered file) or directories (an image set's copy); return them."""
+    if entry.kind == "images":
+        places = [(root, str(entry.directory))]
+    else:
+        places = [((root / spec.path).parent, Path(spec.path).name) for spec in entry.files]
+    stale = [path for folder, name in places for path in folder.glob(f".{glob.escape(name)}.*.part")]
+    for path in stale:
+        if path.is_dir():
+            _force_rmtree(path)
+        else:
+            path.unlink()
+    return stale
+
+
 def _fetch_entry(entry: DatasetEntry, root: Path, mirror: Path | None, download: bool,
                  archives: _ArchiveCache) -> FetchResult:
+    stale = _remove_stale_parts(entry, root)
+    cleaned = (f"; removed {len(stale)} leftover(s) of an interrupted fetch: {', '.join(p.name for p in stale)}"
+               if stale else "")
     try:
         if entry.kind == "images":
             routes = [_ensure_images(entry, root, mirror)]
         else:
             routes = [_ensure_file(entry, spec, root, mirror, download, archives) for spec in entry.files]
     except FetchError as exc:
-        return FetchResult(entry.name, "failed", f"{exc}. How to obtain: {how_to_obtain(entry)}")
+        return FetchResult(entry.name, "failed", f"{exc}. How to obtain: {how_to_obtain(entry)}{cleaned}")
     fetched = [r for r in routes if r is not None]
     if not fetched:
-        return FetchResult(entry.name, "present", "verified (sha256)")
+        return FetchResult(entry.name, "present", f"verified (sha256){cleaned}")
     what = "directory" if entry.kind == "images" else f"{len(fetched)} file(s)"
-    return FetchResult(entry.name, "fetched", f"{what} from {', '.join(sorted(set(fetched)))}, verified (sha256)")
+    return FetchResult(entry.name, "fetched",
+                       f"{what} from {', '.join(sorted(set(fetched)))}, verified (sha256){cleaned}")
 
 
 def _selected(names: Sequence[str]) -> list[DatasetEntry]:

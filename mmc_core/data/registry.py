@@ -284,18 +284,27 @@ def _normalise(name: str) -> str:
     return re.sub(r"[^0-9a-z]", "", name.lower())
 
 
-def get_entry(name: str) -> DatasetEntry:
-    """The registry entry for `name` (case-insensitive; '-', '_' and spaces are ignored when unambiguous)."""
+def canonical_name(name: str) -> str:
+    """The registry's spelling of `name` (case-insensitive; '-', '_' and spaces are ignored when unambiguous), so
+    "event" and "Event" name one dataset everywhere (cache paths, reported cells); unknown names raise
+    UnknownDatasetError with the close matches."""
+    if not isinstance(name, str):
+        raise TypeError(f"a dataset name is a string such as 'Event', got {name!r}")
     entries = load_registry()
-    by_lower = {n.lower(): e for n, e in entries.items()}
+    by_lower = {n.lower(): n for n in entries}
     if name.lower() in by_lower:
         return by_lower[name.lower()]
-    loose = [e for n, e in entries.items() if _normalise(n) == _normalise(name)]
+    loose = [n for n in entries if _normalise(n) == _normalise(name)]
     if len(loose) == 1:
         return loose[0]
     close = difflib.get_close_matches(name.lower(), list(by_lower), n=3, cutoff=0.5)
-    hint = f" Did you mean {', '.join(by_lower[c].name for c in close)}?" if close else ""
+    hint = f" Did you mean {', '.join(by_lower[c] for c in close)}?" if close else ""
     raise UnknownDatasetError(f"unknown dataset {name!r}.{hint} Available: {', '.join(entries)}.")
+
+
+def get_entry(name: str) -> DatasetEntry:
+    """The registry entry for `name`, spelled in any way canonical_name accepts."""
+    return load_registry()[canonical_name(name)]
 
 
 # ----------------------------------------------------------------------------------------------- files

@@ -10,6 +10,7 @@ import platform
 import subprocess
 from functools import lru_cache
 from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 from ..paths import PROJECT_ROOT
@@ -42,6 +43,22 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+@lru_cache(maxsize=1)
+def cpu_identity() -> str:
+    """The CPU model and its widest vector instruction set: deep runs repeat bit for bit only on the same kind of
+    CPU (matrix kernels sum in a different order on another), so a record says where it was computed."""
+    try:
+        info = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.processor() or platform.machine()
+    model = next((line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")),
+                 platform.machine())
+    flags = next((set(line.split(":", 1)[1].split()) for line in info.splitlines() if line.startswith("flags")),
+                 set())
+    isa = next((name for name in ("avx512f", "avx2", "avx") if name in flags), "no avx")
+    return f"{model}, {isa}"
+
+
 def thread_count() -> int:
     """Threads of the BLAS/OpenMP pools the run used (the largest pool, as threadpoolctl sees them)."""
     from threadpoolctl import threadpool_info
@@ -52,7 +69,7 @@ def thread_count() -> int:
 
 def run_provenance(model: Any, profile: str | None, wall_seconds: float) -> dict[str, Any]:
     """The provenance block of one run: commit, profile, epochs actually trained, device, threads, wall time,
-    package versions, CPU model."""
+    package versions, machine and CPU kind."""
     history = getattr(model, "history_", None)
     device = getattr(model, "device_", None)
     return {
@@ -64,4 +81,5 @@ def run_provenance(model: Any, profile: str | None, wall_seconds: float) -> dict
         "wall_seconds": round(wall_seconds, 3),
         "packages": package_versions(),
         "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "cpu": cpu_identity(),
     }

@@ -20,8 +20,8 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from ..data import get_entry, load_dataset
-from ..io import atomic_write_json
+from ..data import canonical_name, get_entry, load_dataset
+from ..io import atomic_write_json, ensure_writable_dir
 from ..methods import make, method_class
 from ..metrics import evaluate
 from ..paths import results_dir
@@ -43,6 +43,11 @@ class RunSpec:
     params: Mapping[str, Any] = field(default_factory=dict)
     scaling: str | None = None  # None: the method's default_scaling, else the dataset's registry default
     outputs: tuple[str, ...] = ()  # extra outputs recorded with the run (experiments.outputs), e.g. ("history",)
+    label: str | None = None  # the table row the run stands for (e.g. an ablation's name); not part of its identity
+
+    def __post_init__(self) -> None:
+        """The registry's spelling of the dataset, so "event" and "Event" share one cache tree and paper cells."""
+        object.__setattr__(self, "dataset", canonical_name(self.dataset))
 
     def resolved_scaling(self) -> str:
         """Explicit scaling, else the method's own (classical baselines run on raw features), else the dataset's."""
@@ -73,27 +78,47 @@ class RunSpec:
         return cache_dir / self.dataset / self.method.lower() / self.config_id / f"seed{self.seed}.json"
 
 
+MethodEntry = str | tuple[str, Mapping[str, Any]] | tuple[str, Mapping[str, Any], str]
+
+
 def make_grid(
-    methods: Iterable[str | tuple[str, Mapping[str, Any]]],
+    methods: Iterable[MethodEntry],
     datasets: Iterable[str],
     seeds: int | Sequence[int],
     base_seed: int = 0,
     scaling: str | None = None,
     outputs: tuple[str, ...] = (),
 ) -> list[RunSpec]:
-    """All runs of methods x datasets x seeds. Single-view methods (class attribute `per_view`) are expanded
-    over every view of the dataset unless a `view` parameter is given. Seeds are base_seed + run."""
+    """All runs of methods x datasets x seeds. A method is a name, (name, params) or (name, params, label): the
+    label names the table row its runs stand for (summarize groups by it). Single-view methods (class attribute
+    `per_view`) are expanded over every view of the dataset unless a `view` parameter is given. Seeds are
+    base_seed + run."""
     seed_list = [base_seed + r for r in range(seeds)] if isinstance(seeds, int) else list(seeds)
+    methods = list(methods)  # iterated once per dataset
     specs = []
     for dataset in datasets:
         n_views = len(get_entry(dataset)["dims"])
         for m in methods:
-            name, params = (m, {}) if isinstance(m, str) else (m[0], dict(m[1]))
+            name, params, label = ((m, {}, None) if isinstance(m, str)
+                                   else (m[0], dict(m[1]), m[2] if len(m) > 2 else None))
             variants = [params]
             if getattr(method_class(name), "per_view", False) and "view" not in params:
                 variants = [{**params, "view": v} for v in range(n_views)]
-            specs += [RunSpec(name, dataset, s, p, scaling, outputs) for p in variants for s in seed_list]
+            specs += [RunSpec(name, dataset, s, p, scaling, outputs, label) for p in variants for s in seed_list]
     return specs
+
+
+def label_runs(results: pd.DataFrame, specs: Sequence[RunSpec]) -> pd.DataFrame:
+    """The results with a `label` column taken from the specs (matched by config id): a stored record carries no
+    label, so one run can stand for different rows in different notebooks. A config given two labels is an error."""
+    labels: dict[str, str | None] = {}
+    for spec in specs:
+        if labels.setdefault(spec.config_id, spec.label) != spec.label:
+            raise ValueError(f"One run configuration has two labels, {labels[spec.config_id]!r} and {spec.label!r} "
+                             f"({spec.method} {dict(spec.params)}): give each row its own configuration.")
+    if results.empty:
+        return results.assign(label=pd.Series(dtype=object))
+    return results.assign(label=results["config_id"].map(labels))
 
 
 @lru_cache(maxsize=8)
@@ -144,8 +169,11 @@ def read_record(spec: RunSpec, path: Path) -> dict[str, Any]:
     """A stored run record, checked against the spec it is filed under; any problem names the file."""
     try:
         record = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise ValueError(f"Run record {path} cannot be read ({err}); delete it to recompute the run.") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"Run record {path} holds a JSON {type(record).__name__}, not a run record (an object); "
+                         "delete it to recompute the run.")
     expected = {**spec.config, "seed": spec.seed}
     found = {key: record.get(key) for key in expected}
     if json.dumps(found, sort_keys=True, default=str) != json.dumps(expected, sort_keys=True, default=str):
@@ -181,20 +209,23 @@ def run_grid(
             todo.append(spec)
     if not compute:
         todo = []
-    bar = tqdm(total=len(done) + len(todo), initial=len(done), desc="runs", disable=not progress, unit="run")
-    if n_jobs == 1:
-        for spec in todo:
-            bar.set_postfix_str(f"{spec.method} {spec.dataset} seed {spec.seed}")
-            done.append(_run_and_cache(spec, cache, data_dir, None, profile))
-            bar.update()
-    else:
-        from joblib import Parallel, delayed
+    if todo and cache is not None:
+        ensure_writable_dir(cache, "set MMC_RESULTS_DIR to a writable directory, pass another cache_dir, or fix the "
+                                   "directory's permissions")
+    # Closed on error too, so an error message starts on a line of its own.
+    with tqdm(total=len(done) + len(todo), initial=len(done), desc="runs", disable=not progress, unit="run") as bar:
+        if n_jobs == 1:
+            for spec in todo:
+                bar.set_postfix_str(f"{spec.method} {spec.dataset} seed {spec.seed}")
+                done.append(_run_and_cache(spec, cache, data_dir, None, profile))
+                bar.update()
+        else:
+            from joblib import Parallel, delayed
 
-        jobs = (delayed(_run_and_cache)(spec, cache, data_dir, 1, profile) for spec in todo)
-        for result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
-            done.append(result)
-            bar.update()
-    bar.close()
+            jobs = (delayed(_run_and_cache)(spec, cache, data_dir, 1, profile) for spec in todo)
+            for result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+                done.append(result)
+                bar.update()
     frame = pd.DataFrame(done)
     if not keep_labels:
         frame = frame.drop(columns=[c for c in ("labels", "output_data") if c in frame])

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from numbers import Integral
+from typing import Any
 
 import pandas as pd
 
 from ..data import list_datasets
 from ..paths import REFERENCE_RUNS_DIR
-from .claims import verdict_from
-from .profiles import Profile, get_profile
-from .runner import RunSpec, run_grid
+from .profiles import PROFILES, Profile, get_profile
+from .runner import RunSpec, label_runs, run_grid
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,8 @@ class RunSettings:
 
     def grid(self, specs: list[RunSpec], n_jobs: int = 1, keep_labels: bool = False) -> pd.DataFrame:
         """Run the specs under this profile (cache in the results directory, profile recorded with each run), or,
-        in the reference profile, read them from the shipped reference store without computing anything."""
+        in the reference profile, read them from the shipped reference store without computing anything. Each run
+        gets its spec's label (the row it stands for; see runner.label_runs)."""
         if not self.profile.computes:
             specs = self._complete_datasets(specs)
             results = run_grid(specs, cache_dir=REFERENCE_RUNS_DIR, progress=False, keep_labels=keep_labels,
@@ -38,8 +41,8 @@ class RunSettings:
                 raise ValueError("No shipped reference run matches this notebook's runs (reference/runs/ holds "
                                  "none of them): run it with profile='full' instead, or ship its runs "
                                  "(reference/README.md says how).")
-            return results
-        return run_grid(specs, n_jobs=n_jobs, keep_labels=keep_labels, profile=self.profile.name)
+            return label_runs(results, specs)
+        return label_runs(run_grid(specs, n_jobs=n_jobs, keep_labels=keep_labels, profile=self.profile.name), specs)
 
     def _complete_datasets(self, specs: list[RunSpec]) -> list[RunSpec]:
         """The specs of the datasets on which every configuration asked for has at least one shipped run; a
@@ -61,10 +64,6 @@ class RunSettings:
     def deep_params(self, **params) -> dict:
         """Trainer parameters for a deep method under this profile (epochs only when the profile shortens them)."""
         return {**({"epochs": self.epochs} if self.epochs is not None else {}), "device": self.device, **params}
-
-    def verdict(self, checks: list[bool]) -> str:
-        """A claim's verdict from its checks; at the smoke profile (a few epochs, 2 seeds) nothing is concluded."""
-        return verdict_from(checks) if self.profile.compares else "not testable here"
 
     def describe(self) -> str:
         source = ("shipped reference runs (reference/runs/), nothing computed; up to " if not self.profile.computes
@@ -97,6 +96,28 @@ def choose_methods(requested: list[str] | str | None, available: list[str]) -> l
     return [name for name in available if name in wanted]
 
 
+def _whole_number(name: str, value: Any, default: int | None) -> int | None:
+    """None, or a whole number >= 1; papermill's -p passes '5' through as an int, but a raw string of digits is
+    accepted too. Anything else (0, 2.5, 'abc', True) is refused naming the parameter, instead of failing later
+    or, for 0, silently running the profile's default."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if value is None or (isinstance(value, Integral) and not isinstance(value, bool) and value >= 1):
+        return None if value is None else int(value)
+    raise ValueError(f"{name}={value!r} is not valid: {name} must be a whole number >= 1 (e.g. -p {name} 5), or None "
+                     f"for the profile's ({default if default is not None else 'the method default'}).")
+
+
+def _check_choice(profile: Any, device: Any) -> None:
+    """Refuse an unknown profile or device name, with the choices and an example."""
+    if not isinstance(profile, str) or profile not in PROFILES:
+        raise ValueError(f"profile={profile!r} is not valid: profile must be one of {', '.join(PROFILES)} "
+                         "(e.g. -p profile quick).")
+    if not isinstance(device, str) or re.fullmatch(r"auto|cpu|cuda(:\d+)?", device) is None:
+        raise ValueError(f"device={device!r} is not valid: device must be auto, cpu, cuda or cuda:N "
+                         "(e.g. -p device cpu or -p device cuda:0).")
+
+
 def resolve_settings(
     profile: str,
     seeds: int | None,
@@ -107,8 +128,12 @@ def resolve_settings(
 ) -> RunSettings:
     """Fill None parameters from the profile; split the datasets into present and absent (with how to get them).
 
-    default_datasets maps a profile name to its datasets (the smoke profile runs a small one)."""
+    default_datasets maps a profile name to its datasets (the smoke profile runs a small one). Every parameter is
+    checked first, so a bad `-p` value is refused by name rather than failing somewhere in the runs."""
+    _check_choice(profile, device)
     prof = get_profile(profile)
+    seeds = _whole_number("seeds", seeds, prof.seeds)
+    epochs = _whole_number("epochs", epochs, prof.epochs)
     protocol = "full" if prof.name == "reference" else prof.name
     wanted = _names(datasets) if datasets else list(default_datasets[protocol])  # "Event" or "Event,MSRC-v1"
     registry = list_datasets().set_index("name")
@@ -123,5 +148,5 @@ def resolve_settings(
         wanted += [] if datasets else [d for d in shipped if d not in wanted]
         present = [d for d in wanted if d in shipped]
     absent = {d: registry.loc[d, "how_to_obtain"] for d in wanted if not registry.loc[d, "available"]}
-    return RunSettings(prof, seeds or prof.seeds, epochs if epochs is not None else prof.epochs, present, absent,
-                       device)
+    return RunSettings(prof, seeds if seeds is not None else prof.seeds,
+                       epochs if epochs is not None else prof.epochs, present, absent, device)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -26,21 +25,18 @@ def _params(row: pd.Series) -> dict:
     return row["params"] if isinstance(row["params"], dict) else json.loads(row["params"] or "{}")
 
 
-def summarize(
-    results: pd.DataFrame,
-    metrics: tuple[str, ...] = METRICS,
-    row_of: Callable[[dict], str] | None = None,
-) -> pd.DataFrame:
-    """Mean, std and count over seeds, per (dataset, method, variant, scaling).
+def summarize(results: pd.DataFrame, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:
+    """Mean, std and count over seeds, per (dataset, method, row, variant, scaling).
 
-    row_of maps a run's parameters to the printed row it stands for (e.g. an ablation's name, matching the
-    `variant` column of the reported tables); by default every configuration stands for the method's main row.
+    `row` is the runs' label (make_grid's (name, params, label) entries: the printed row a configuration stands
+    for, e.g. an ablation's name, matching the `variant` column of the reported tables); runs without a label
+    stand for the method's main row ("").
     """
     if results.empty:
         raise ValueError("No results to summarise: the run grid was empty.")
     df = results.copy()
     df["variant"] = df.apply(_variant, axis=1)
-    df["row"] = df.apply(lambda r: row_of(_params(r)) if row_of else "", axis=1)
+    df["row"] = df["label"].fillna("") if "label" in df else ""
     keys = ["dataset", "method", "method_label", "row", "variant", "scaling"]
     grouped = df.groupby(keys, sort=False)
     out = grouped[list(metrics)].agg(["mean", "std"])

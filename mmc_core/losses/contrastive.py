@@ -57,7 +57,9 @@ def nt_xent(zs: Sequence[torch.Tensor], tau: float, negative_weights: torch.Tens
     Negatives are the other samples of every view (same view included), never a copy of the anchor's own sample.
     negative_weights (V n, V n), rows and columns in the order [view 0 samples; view 1 samples; ...], multiplies
     each negative (a mask, or counts of sampled negatives); entries on copies of the anchor's sample are ignored.
-    For two views this is the average of the two directions of the usual NT-Xent (MFLVC's l^(mn), l^(nm)).
+    For two views this is the average of the two directions of the usual NT-Xent (MFLVC's l^(mn), l^(nm)). With
+    three or more views it differs from the pairwise form of DeepMVC's contrastive term (the mean over view pairs of
+    the two-view loss, whose negatives come from that pair's two views only): here every view supplies negatives.
     anchor_weights (V n,), in the same order, scales each anchor's term (e.g. interest values).
     """
     V = len(zs)

@@ -21,13 +21,17 @@ def gaussian_kernel(hidden: torch.Tensor, rel_sigma: float = 0.15) -> torch.Tens
 
 
 def cauchy_schwarz_divergence(A: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
-    """2/(k(k-1)) * sum_{i<j} a_i^T K a_j / sqrt(a_i^T K a_i * a_j^T K a_j) over the columns a_i of A."""
+    """2/(k(k-1)) * sum_{i<j} a_i^T K a_j / sqrt(a_i^T K a_i * a_j^T K a_j) over the columns a_i of A.
+
+    As the reference code: the numerator is floored at EPS and the product of the diagonal entries at EPS^2, the
+    diagonal itself is never floored (flooring it made the ratios of a cluster whose mass falls below ~1e-7 drop
+    towards 0, so the loss rewarded emptying a cluster)."""
     k = A.shape[1]
     if k < 2:
         return A.new_zeros(())
-    gram = (A.t() @ K @ A).clamp_min(EPS)  # (k, k)
-    diag = torch.diagonal(gram)
-    ratio = gram / torch.sqrt(torch.outer(diag, diag)).clamp_min(EPS)
+    gram = A.t() @ K @ A  # (k, k)
+    diag = torch.diagonal(gram)  # read before any clamping: a near-empty cluster keeps its true self-similarity
+    ratio = gram.clamp_min(EPS) / torch.sqrt(torch.outer(diag, diag).clamp_min(EPS**2))
     return ratio.triu(diagonal=1).sum() * 2.0 / (k * (k - 1))
 
 

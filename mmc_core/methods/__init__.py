@@ -6,7 +6,7 @@ import importlib
 import pkgutil
 from typing import Callable
 
-from .base import MultiViewClusterer, SingleViewClusterer, check_views
+from ..estimator import MultiViewClusterer, SingleViewClusterer, check_views
 
 _REGISTRY: dict[str, type[MultiViewClusterer]] = {}
 

@@ -11,12 +11,15 @@ Finally the rows of U* are normalised to unit length and clustered with K-means 
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 
+from ..affinity import gaussian_affinity, normalized_affinity, top_eigvecs
+from ..estimator import MultiViewClusterer
+from ..kmeans import run_kmeans
+from ..params import Interval
 from . import register
-from .base import MultiViewClusterer
-from .kmeans import run_kmeans
-from .spectral import gaussian_affinity, normalized_affinity, top_eigvecs
 
 def _consensus(Us: list[np.ndarray], k: int) -> np.ndarray:
     """U*: top-k eigenvectors of sum_v U_v U_v^T, i.e. the top-k left singular vectors of [U_1 ... U_V]."""
@@ -35,29 +38,25 @@ class CoregMVSC(MultiViewClusterer):
 
     lam: co-regularisation weight, the same for every view. Default 0.01, the small value Kumar et al.
     used; the DDMC/SDCIB papers do not state theirs. The per-view kernel bandwidth is the median
-    pairwise distance of that view (spectral.gaussian_affinity; sparse kNN graph above its DENSE_MAX).
+    pairwise distance of that view (affinity.gaussian_affinity; sparse kNN graph above its DENSE_MAX).
     """
 
     reported_as = "CoregMVSC"
     default_scaling = "none"
 
-    def __init__(
-        self, n_clusters: int, random_state: int | None = 0, lam: float = 0.01, max_iter: int = 10, tol: float = 1e-6
-    ):
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "lam": Interval(float, 0, closed="neither"), "max_iter": Interval(int, 1), "tol": Interval(float, 0)}
+
+    def __init__(self, n_clusters: int, random_state: int | None = 0, lam: float = 0.01, max_iter: int = 10,
+                 tol: float = 1e-6):
         super().__init__(n_clusters, random_state)
-        if not lam > 0:
-            raise ValueError(f"lam must be > 0, got {lam}.")
-        if int(max_iter) < 1:
-            raise ValueError(f"max_iter must be >= 1, got {max_iter}.")
-        self.lam = float(lam)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
+        self.lam, self.max_iter, self.tol = lam, max_iter, tol
 
     def _fit(self, views: list[np.ndarray]) -> None:
         k = self.n_clusters
         if k >= views[0].shape[0]:
             raise ValueError(f"CoregMVSC needs more samples than clusters ({views[0].shape[0]} <= {k}).")
-        seed = int(np.random.default_rng(self.random_state).integers(2**31))
+        seed = int(np.random.default_rng(self.seed_).integers(2**31))
         Ls = [normalized_affinity(gaussian_affinity(X)) for X in views]
         Us = [top_eigvecs(L, k, None, self.lam, seed) for L in Ls]
         U_star = _consensus(Us, k)
@@ -70,4 +69,4 @@ class CoregMVSC(MultiViewClusterer):
                 break
         self.n_iter_ = len(self.objective_) - 1
         rows = U_star / np.maximum(np.linalg.norm(U_star, axis=1, keepdims=True), np.finfo(float).tiny)
-        self.labels_ = run_kmeans(rows, k, self.random_state).labels_
+        self.labels_ = run_kmeans(rows, k, self.seed_).labels_

@@ -19,54 +19,28 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..training import Stage
-from ..training.readout import KMeansReadout
+from ..deep import Batch, KMeansReadout, Stage
+from ..deep.engine import Ctx
+from ..deep.multilevel import MultiLevelClusterer
+from ..losses import reconstruction_mse, soft_target_cross_entropy
+from ..nn import MultiLevelAutoencoder, ViewAttentionFusion
+from ..params import Interval, Options
 from . import register
-from .mflvc import MFLVC, MFLVCNet, _recon
-
-LABELS_FROM = ("kmeans", "assignments")
 
 
-class AttentionFusion(nn.Module):
-    """The fusion mechanism: view weights r = softmax_v(a_v * b_v), global feature H = normalize(sum_v r_v H^v).
-
-    a_v (attention): multi-head self-attention over V view tokens, token v = the batch mean of H^v, then a linear
-    score per view. b_v (the learned "view sampling distribution"): a GELU feed-forward net applied to the uniform
-    distribution over the views. The same weights fuse the view assignments into the global assignments P.
-    """
-
-    def __init__(self, n_views: int, dim: int, heads: int, prior_width: int, dropout: float):
-        super().__init__()
-        self.attention = nn.MultiheadAttention(dim, heads, dropout=dropout, batch_first=True)
-        self.score = nn.Linear(dim, 1)
-        self.prior = nn.Sequential(nn.Linear(n_views, prior_width), nn.GELU(), nn.Linear(prior_width, n_views))
-        self.register_buffer("uniform", torch.full((n_views,), 1.0 / n_views))
-
-    def weights(self, hs: Sequence[torch.Tensor]) -> torch.Tensor:
-        """The views' fusion weights (V,), positive, summing to 1."""
-        tokens = torch.stack([h.mean(dim=0) for h in hs]).unsqueeze(0)  # (1, V, d): one token per view
-        attended, _ = self.attention(tokens, tokens, tokens, need_weights=False)
-        return torch.softmax(self.score(attended[0]).squeeze(1) * self.prior(self.uniform), dim=0)
-
-    def forward(self, hs: Sequence[torch.Tensor], qs: Sequence[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-        """(global feature H, global assignments P): the r-weighted sums of the views' H^v (L2-normalised, as every
-        H^v) and Q^v."""
-        r = self.weights(hs)
-        return F.normalize(sum(w * h for w, h in zip(r, hs)), dim=1), sum(w * q for w, q in zip(r, qs))
-
-
-class DealMVCNet(MFLVCNet):
-    """MFLVC's network (encoders, mirrored decoders, shared feature and label heads) plus the attention fusion."""
+class DealMVCNet(MultiLevelAutoencoder):
+    """The multi-level autoencoder (encoders, mirrored decoders, shared feature and label heads) plus the attention
+    fusion of the views (mmc_core.nn.ViewAttentionFusion)."""
 
     def __init__(self, dims: Sequence[int], n_clusters: int, encoder_widths: Sequence[int], feature_dim: int,
                  high_feature_dim: int, heads: int, prior_width: int, dropout: float):
         super().__init__(dims, n_clusters, encoder_widths, feature_dim, high_feature_dim)
-        self.fusion = AttentionFusion(len(dims), high_feature_dim, heads, prior_width, dropout)
+        self.fusion = ViewAttentionFusion(len(dims), high_feature_dim, heads, prior_width, dropout)
 
     def global_features(self, views: Sequence[torch.Tensor]) -> torch.Tensor:
         """The fused high-level feature H of these samples."""
         zs = self.encoders(views)
-        return self.fusion([self._high(z) for z in zs], [self._assign(z) for z in zs])[0]
+        return self.fusion([self.high(z) for z in zs], [self.assign(z) for z in zs])[0]
 
 
 def pseudo_label_graph(P: torch.Tensor, R: torch.Tensor, threshold: float) -> torch.Tensor:
@@ -81,12 +55,12 @@ def calibration_loss(graph: torch.Tensor, A: torch.Tensor, B: torch.Tensor, temp
     """Contrastive calibration: mean_i -sum_j graph_ij log S_ij, S_ij = softmax_j(a_i . b_j / temperature), the
     feature similarity graph between the rows of A and B. With graph = identity it is InfoNCE (positive = the same
     sample, every other sample a negative)."""
-    return -(graph * torch.log_softmax(A @ B.t() / temperature, dim=1)).sum(dim=1).mean()
+    return soft_target_cross_entropy(A @ B.t() / temperature, graph)
 
 
 @register("dealmvc")
-class DealMVC(KMeansReadout, MFLVC):
-    """DealMVC in three stages (`stages()`), with named loss terms:
+class DealMVC(KMeansReadout, MultiLevelClusterer):
+    """DealMVC in three stages (mmc_core.deep.multilevel), with named loss terms (each of weight 1):
 
     - "pretrain":    recon = sum_v mean squared reconstruction error of view v (MFLVC's);
     - "calibration": recon + local_calibration + global_calibration + graph_consistency, where
@@ -95,7 +69,7 @@ class DealMVC(KMeansReadout, MFLVC):
                              the fused assignments,
         graph_consistency  = sum_{v<w} mean squared difference between G and G^{vw} (the released code's
                              "same prediction" term, which makes the global and local pseudo-label graphs agree);
-    - "finetune":    finetune_ce, MFLVC's cross-entropy of Q^v against K-means pseudo labels of H^v.
+    - "finetune":    finetune_ce, the cross-entropy of Q^v against K-means pseudo labels of H^v (as MFLVC).
 
     Defaults are the released code's: stages of 300, 100 and 50 epochs (`epochs`, if given, is split among them
     in that proportion, as MFLVC), Adam lr 3e-4 at a constant rate, batch 256, encoders d_v-500-500-2000-512,
@@ -134,74 +108,45 @@ class DealMVC(KMeansReadout, MFLVC):
     """
 
     reported_as: ClassVar[str] = "DealMVC"
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "threshold": Interval(float, 0, 1, closed="right"), "temperature": Interval(float, 0, closed="neither"),
+        "attention_heads": Interval(int, 1), "attention_dropout": Interval(float, 0, 1, closed="left"),
+        "prior_width": Interval(int, 1), "labels_from": Options(("kmeans", "assignments")),
+    }
 
-    def __init__(
-        self,
-        n_clusters: int,
-        random_state: int | None = 0,
-        pretrain_epochs: int = 300,
-        con_epochs: int = 100,
-        tune_epochs: int = 50,
-        epochs: int | None = None,
-        encoder_widths: Sequence[int] = (500, 500, 2000),
-        feature_dim: int = 512,
-        high_feature_dim: int = 512,
-        threshold: float = 0.8,
-        temperature: float = 1.0,
-        attention_heads: int = 8,
-        attention_dropout: float = 0.5,
-        prior_width: int = 32,
-        kmeans_n_init: int = 100,
-        labels_from: str = "kmeans",
-        **kwargs,
-    ):
-        super().__init__(n_clusters, random_state, pretrain_epochs=pretrain_epochs, con_epochs=con_epochs,
-                         tune_epochs=tune_epochs, epochs=epochs, encoder_widths=encoder_widths,
-                         feature_dim=feature_dim, high_feature_dim=high_feature_dim, kmeans_n_init=kmeans_n_init,
-                         **kwargs)
-        del self.temperature_f, self.temperature_l  # MFLVC's contrastive stage, which DealMVC replaces
-        if not 0.0 < threshold <= 1.0:
-            raise ValueError(f"threshold must be in (0, 1] (a pseudo-label graph entry p_i . p_j is at most 1), "
-                             f"got {threshold}.")
-        if temperature <= 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}.")
-        if attention_heads < 1 or self.high_feature_dim % attention_heads:
-            raise ValueError(f"attention_heads must divide high_feature_dim={self.high_feature_dim}, "
-                             f"got {attention_heads}.")
-        if not 0.0 <= attention_dropout < 1.0 or prior_width < 1:
-            raise ValueError(f"Need 0 <= attention_dropout < 1 and prior_width >= 1, got {attention_dropout}, "
-                             f"{prior_width}.")
-        if labels_from not in LABELS_FROM:
-            raise ValueError(f"labels_from must be one of {LABELS_FROM}, got {labels_from!r}.")
-        self.threshold = float(threshold)
-        self.temperature = float(temperature)
-        self.attention_heads = int(attention_heads)
-        self.attention_dropout = float(attention_dropout)
-        self.prior_width = int(prior_width)
+    def __init__(self, n_clusters: int, random_state: int | None = 0, pretrain_epochs: int = 300,
+                 con_epochs: int = 100, tune_epochs: int = 50, epochs: int | None = None,
+                 encoder_widths: Sequence[int] = (500, 500, 2000), feature_dim: int = 512, high_feature_dim: int = 512,
+                 threshold: float = 0.8, temperature: float = 1.0, attention_heads: int = 8,
+                 attention_dropout: float = 0.5, prior_width: int = 32, kmeans_n_init: int = 100,
+                 labels_from: str = "kmeans", **kwargs):
+        super().__init__(n_clusters, random_state, pretrain_epochs, con_epochs, tune_epochs, epochs, encoder_widths,
+                         feature_dim, high_feature_dim, kmeans_n_init, **kwargs)
+        self.threshold, self.temperature = threshold, temperature
+        self.attention_heads, self.attention_dropout, self.prior_width = attention_heads, attention_dropout, prior_width
         self.labels_from = labels_from
 
     def build(self, dims: list[int]) -> nn.Module:
         if len(dims) < 2:
             raise ValueError("DealMVC calibrates pairs of views: it needs at least two views.")
+        if self.high_feature_dim % self.attention_heads:
+            raise ValueError(f"DealMVC: attention_heads={self.attention_heads} must divide "
+                             f"high_feature_dim={self.high_feature_dim}.")
         return DealMVCNet(dims, self.n_clusters, self.encoder_widths, self.feature_dim, self.high_feature_dim,
                           self.attention_heads, self.prior_width, self.attention_dropout)
 
-    def stages(self) -> list[Stage]:
-        pre, con, tune = self.stage_epochs()
-        return [Stage("pretrain", pre, self.pretrain_terms),
-                Stage("calibration", con, self.calibration_terms),
-                Stage("finetune", tune, self.finetune_terms, on_epoch_start=self._start_finetune_epoch)]
+    def middle_stage(self, epochs: int) -> Stage:
+        weights = {"recon": 1.0, "local_calibration": 1.0, "global_calibration": 1.0, "graph_consistency": 1.0}
+        return Stage("calibration", epochs, self.calibration_terms, weights)
 
-    def calibration_terms(self, model: nn.Module, batch: list[torch.Tensor], ctx: dict[str, Any]
-                          ) -> dict[str, torch.Tensor]:
-        out = model(batch)
+    def calibration_terms(self, model: nn.Module, out: dict, batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
         hs, qs = out["hs"], out["qs"]
         fused_h, fused_q = model.fusion(hs, qs)
         pairs = list(combinations(range(len(hs)), 2))
         local_graphs = [pseudo_label_graph(qs[v], qs[w], self.threshold) for v, w in pairs]
         global_graph = pseudo_label_graph(fused_q, fused_q, self.threshold)
         return {
-            "recon": _recon(batch, out["recons"]),
+            "recon": reconstruction_mse(batch, out["recons"]),
             "local_calibration": sum(calibration_loss(G, hs[v], hs[w], self.temperature)
                                      for G, (v, w) in zip(local_graphs, pairs)),
             "global_calibration": calibration_loss(global_graph, fused_h, fused_h, self.temperature),
@@ -214,12 +159,12 @@ class DealMVC(KMeansReadout, MFLVC):
 
     def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
         if self.labels_from == "assignments":
-            return super().soft_assign(model, views)
-        return self.kmeans_soft_assign(model, views)
+            return MultiLevelClusterer.soft_assign(self, model, views)
+        return KMeansReadout.soft_assign(self, model, views)
 
-    def _predict_tensor(self, data: list[torch.Tensor]) -> np.ndarray:
-        """Labels of the training data; with labels_from="kmeans", K-means on their fused feature, whose centres
-        then serve soft_assign and predict."""
+    def training_labels(self, data: list[torch.Tensor]) -> np.ndarray:
+        """With labels_from="kmeans", K-means on the fused feature of the training data, whose centres then serve
+        soft_assign and predict; else the views' mean assignment."""
         if self.labels_from == "assignments":
-            return super()._predict_tensor(data)
-        return self.kmeans_labels(data)
+            return MultiLevelClusterer.training_labels(self, data)
+        return KMeansReadout.training_labels(self, data)

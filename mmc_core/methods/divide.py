@@ -16,16 +16,16 @@ from __future__ import annotations
 import copy
 from typing import Any, ClassVar, Sequence
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..nn import mlp
-from ..training import DeepClusterer
-from ..training.readout import KMeansReadout
+from ..deep import Batch, DeepClusterer, KMeansReadout
+from ..deep.engine import Ctx
+from ..losses import soft_target_cross_entropy
+from ..nn import mlp, symmetric_knn
+from ..params import Interval, NoneValue, Widths
 from . import register
-from .icmvc import symmetric_knn
 
 
 @torch.no_grad()
@@ -56,9 +56,8 @@ def random_walk_targets(affinity: torch.Tensor, steps: int, restart: float) -> t
 def soft_target_nce(queries: torch.Tensor, keys: torch.Tensor, targets: torch.Tensor, tau: float) -> torch.Tensor:
     """mean_i -sum_j w_ij log softmax_j(cos(q_i, k_j) / tau), w = targets with rows normalised to 1. With identity
     targets it is the one-direction InfoNCE (info_nce(q, k, tau, symmetric=False))."""
-    log_p = torch.log_softmax(F.normalize(queries, dim=1) @ F.normalize(keys, dim=1).t() / tau, dim=1)
-    w = targets / targets.sum(dim=1, keepdim=True)
-    return -(w * log_p).sum(dim=1).mean()
+    logits = F.normalize(queries, dim=1) @ F.normalize(keys, dim=1).t() / tau
+    return soft_target_cross_entropy(logits, targets / targets.sum(dim=1, keepdim=True))
 
 
 def divide_encoder(in_dim: int, widths: Sequence[int], drop_rate: float) -> nn.Sequential:
@@ -125,52 +124,23 @@ class DIVIDE(KMeansReadout, DeepClusterer):
     """
 
     reported_as: ClassVar[str] = "DIVIDE"
+    trainer_defaults: ClassVar[dict[str, Any]] = {"epochs": 200, "batch_size": 1024, "lr": 2e-3, "lr_gamma": 1.0}
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "encoder_widths": Widths(), "drop_rate": Interval(float, 0, 1, closed="left"),
+        "tau": Interval(float, 0, closed="neither"), "momentum": Interval(float, 0, 1, closed="left"),
+        "sigma": Interval(float, 0, closed="neither"), "steps": Interval(int, 1),
+        "restart": Interval(float, 0, 1, closed="left"), "knn": [NoneValue(), Interval(int, 1)],
+        "start_rectify_epoch": [NoneValue(), Interval(int, 0)],
+    }
 
-    def __init__(
-        self,
-        n_clusters: int,
-        random_state: int | None = 0,
-        encoder_widths: Sequence[int] = (1024, 1024, 1024, 128),
-        drop_rate: float = 0.2,
-        tau: float = 0.5,
-        momentum: float = 0.98,
-        sigma: float = 0.1,
-        steps: int = 5,
-        restart: float = 0.5,
-        knn: int | None = None,
-        start_rectify_epoch: int | None = None,
-        **kwargs,
-    ):
-        kwargs.setdefault("epochs", 200)
-        kwargs.setdefault("batch_size", 1024)
-        kwargs.setdefault("lr", 2e-3)
-        kwargs.setdefault("lr_gamma", 1.0)
+    def __init__(self, n_clusters: int, random_state: int | None = 0,
+                 encoder_widths: Sequence[int] = (1024, 1024, 1024, 128), drop_rate: float = 0.2, tau: float = 0.5,
+                 momentum: float = 0.98, sigma: float = 0.1, steps: int = 5, restart: float = 0.5,
+                 knn: int | None = None, start_rectify_epoch: int | None = None, **kwargs):
         super().__init__(n_clusters, random_state, **kwargs)
-        if not encoder_widths:
-            raise ValueError("encoder_widths needs at least one layer, e.g. (1024, 1024, 1024, 128).")
-        if not 0 <= drop_rate < 1:
-            raise ValueError(f"drop_rate must be in [0, 1), got {drop_rate}.")
-        if tau <= 0 or sigma <= 0:
-            raise ValueError(f"tau and sigma must be > 0, got tau={tau}, sigma={sigma}.")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1) (EMA of the target encoders), got {momentum}.")
-        if isinstance(steps, bool) or int(steps) != steps or steps < 1:
-            raise ValueError(f"steps (random-walk length) must be an integer >= 1, got {steps!r}.")
-        if not 0 <= restart < 1:
-            raise ValueError(f"restart must be in [0, 1) (the identity's share of W), got {restart}.")
-        if knn is not None and (isinstance(knn, bool) or int(knn) != knn or knn < 1):
-            raise ValueError(f"knn must be None (dense kernel graph) or an integer >= 1, got {knn!r}.")
-        if start_rectify_epoch is not None and start_rectify_epoch < 0:
-            raise ValueError(f"start_rectify_epoch must be >= 0 or None (half of epochs), got {start_rectify_epoch}.")
-        self.encoder_widths = tuple(int(w) for w in encoder_widths)
-        self.drop_rate = float(drop_rate)
-        self.tau = float(tau)
-        self.momentum = float(momentum)
-        self.sigma = float(sigma)
-        self.steps = int(steps)
-        self.restart = float(restart)
-        self.knn = None if knn is None else int(knn)
-        self.start_rectify_epoch = self.epochs // 2 if start_rectify_epoch is None else int(start_rectify_epoch)
+        self.encoder_widths, self.drop_rate, self.tau, self.momentum = encoder_widths, drop_rate, tau, momentum
+        self.sigma, self.steps, self.restart, self.knn = sigma, steps, restart, knn
+        self.start_rectify_epoch = start_rectify_epoch
 
     def build(self, dims: list[int]) -> nn.Module:
         if len(dims) < 2:
@@ -181,17 +151,28 @@ class DIVIDE(KMeansReadout, DeepClusterer):
         """W (n, n) of one view's momentum embeddings: the random-walk positive weights."""
         return random_walk_targets(kernel_affinity(z, self.sigma, self.knn), self.steps, self.restart)
 
-    def loss_terms(self, model: nn.Module, batch: list[torch.Tensor], ctx: dict[str, Any]) -> dict[str, torch.Tensor]:
-        if not ctx.get("probe"):  # the trainer's check of `disable` names must not move the momentum encoders
-            model.update_target(self.momentum)
+    def loss_weights(self) -> dict[str, float]:
+        return {"intra_view": 1.0, "inter_view": 1.0}
+
+    def before_step(self, model: nn.Module, batch: Batch, ctx: Ctx) -> None:
+        """The momentum encoders' EMA step, before the batch's forward pass (as the published code)."""
+        model.update_target(self.momentum)
+
+    def forward(self, model: nn.Module, batch: Batch, ctx: Ctx) -> dict[str, list[torch.Tensor]]:
+        """Online embeddings, their decodings, and (no gradient) the momentum embeddings and positive weights."""
         zs = [enc(x) for enc, x in zip(model.online, batch)]
         ps = [dec(z) for dec, z in zip(model.decoders, zs)]
+        rectify_from = self.epochs // 2 if self.start_rectify_epoch is None else self.start_rectify_epoch
         with torch.no_grad():
             targets = model.target_features(batch)
-            if ctx.get("epoch", 0) >= self.start_rectify_epoch:
+            if ctx["epoch"] >= rectify_from:
                 ws = [self.positives(z) for z in targets]
             else:
                 ws = [torch.eye(len(z), dtype=z.dtype, device=z.device) for z in targets]
+        return {"zs": zs, "ps": ps, "targets": targets, "ws": ws}
+
+    def loss_terms(self, model: nn.Module, out: dict[str, list], batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
+        zs, ps, targets, ws = out["zs"], out["ps"], out["targets"], out["ws"]
         V = len(batch)
         pairs = [(u, v) for u in range(V) for v in range(V) if u != v]
         return {
@@ -203,10 +184,3 @@ class DIVIDE(KMeansReadout, DeepClusterer):
         """normalize([normalize(g^v(f_bar^v(x^v)))]_v): the representation k-means partitions."""
         parts = [F.normalize(dec(z), dim=1) for dec, z in zip(model.decoders, model.target_features(views))]
         return F.normalize(torch.cat(parts, dim=1), dim=1)
-
-    def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
-        return self.kmeans_soft_assign(model, views)
-
-    def _predict_tensor(self, data: list[torch.Tensor]) -> np.ndarray:
-        """Labels of the training data: k-means on their representation (the paper's final step)."""
-        return self.kmeans_labels(data)

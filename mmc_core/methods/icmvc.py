@@ -15,7 +15,6 @@ terms, attention fusion and high-confidence guiding.
 
 from __future__ import annotations
 
-import math
 import sys
 from typing import Any, ClassVar, Sequence
 
@@ -23,37 +22,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..interest import knn_graph
-from ..losses import nt_xent
-from ..nn import mlp
-from ..training import DeepClusterer
+from ..deep import Batch, DeepClusterer, index_batches
+from ..deep.engine import Ctx
+from ..losses import cluster_balance, nt_xent
+from ..nn import SampleAttentionFusion, mlp, normalized_adjacency
+from ..params import Interval, Widths
 from . import register
 
 FULL_BATCH = sys.maxsize  # batch_size meaning "the whole data set in one batch" (torch.split keeps one piece)
-
-
-def symmetric_knn(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Boolean (n, n) graph: i ~ j when either is among the other's k nearest neighbours (Euclidean), plus self loops.
-    k = 0 leaves only the self loops. Shared by ICMVC (its GCN graph) and DIVIDE (its optional kNN affinity)."""
-    if isinstance(k, bool) or int(k) != k or k < 0:
-        raise ValueError(f"k must be a non-negative integer number of neighbours, got {k!r}.")
-    n = x.shape[0]
-    eye = torch.eye(n, dtype=torch.bool, device=x.device)
-    if k == 0 or n < 2:
-        return eye
-    mask = knn_graph(x, int(k))
-    return mask | mask.t() | eye
-
-
-@torch.no_grad()
-def normalized_adjacency(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Sparse D^-1/2 (A + I) D^-1/2 of the symmetric kNN graph A of the rows of x (the standard GCN propagation)."""
-    graph = symmetric_knn(x, k)
-    rows, cols = graph.nonzero(as_tuple=True)
-    deg = graph.sum(dim=1).to(x.dtype)
-    values = deg[rows].rsqrt() * deg[cols].rsqrt()
-    return torch.sparse_coo_tensor(torch.stack([rows, cols]), values, graph.shape, is_coalesced=True,
-                                   check_invariants=False)  # nonzero() lists (row, col) sorted, once each
 
 
 class GCNEncoder(nn.Module):
@@ -74,24 +50,6 @@ class GCNEncoder(nn.Module):
         return x
 
 
-class AttentionFusion(nn.Module):
-    """Instance-level attention: a = softmax(sigmoid(MLP([h^1, ..., h^V])) / temperature), h = sum_v a_v h^v."""
-
-    def __init__(self, n_views: int, dim: int, temperature: float):
-        super().__init__()
-        width = n_views * dim
-        self.score = nn.Sequential(mlp(width, [width, width], batchnorm=True), nn.Linear(width, n_views))
-        self.temperature = temperature
-
-    def weights(self, hs: Sequence[torch.Tensor]) -> torch.Tensor:
-        """(n, V) per-sample view weights, rows summing to 1."""
-        return torch.softmax(torch.sigmoid(self.score(torch.cat(list(hs), dim=1))) / self.temperature, dim=1)
-
-    def forward(self, hs: Sequence[torch.Tensor]) -> torch.Tensor:
-        a = self.weights(hs)
-        return sum(a[:, v:v + 1] * h for v, h in enumerate(hs))
-
-
 class ICMVCNet(nn.Module):
     """GCN encoders, per-view instance projectors (Linear-BN-ReLU), one cluster head for every view and for the fused
     representation (Linear-BN-ReLU-Linear-softmax), and the attention fusion."""
@@ -104,7 +62,7 @@ class ICMVCNet(nn.Module):
         self.encoders = nn.ModuleList(GCNEncoder(dim, gcn_widths) for dim in dims)
         self.projectors = nn.ModuleList(mlp(d, [d], batchnorm=True) for _ in dims)
         self.cluster_head = nn.Sequential(mlp(d, [d], batchnorm=True), nn.Linear(d, n_clusters))
-        self.fusion = AttentionFusion(len(dims), d, fusion_temperature)
+        self.fusion = SampleAttentionFusion(len(dims), d, fusion_temperature)
 
     def encode(self, views: Sequence[torch.Tensor]) -> list[torch.Tensor]:
         """h^v of every view, each on the kNN graph of that view's samples (the samples given, as one graph)."""
@@ -125,14 +83,6 @@ def high_confidence_target(ys: Sequence[torch.Tensor]) -> torch.Tensor:
     q = torch.stack(list(ys)).amax(dim=0)
     q2 = q.pow(2)
     return q2 / q2.sum(dim=1, keepdim=True)
-
-
-def chunk_indices(n: int, size: int) -> list[torch.Tensor]:
-    """Consecutive index chunks of `size`; a last chunk of one sample joins the previous one (a contrast needs 2)."""
-    chunks = list(torch.split(torch.arange(n), size))
-    if len(chunks) > 1 and len(chunks[-1]) < 2:
-        chunks[-2] = torch.cat([chunks[-2], chunks.pop()])
-    return chunks
 
 
 @register("icmvc")
@@ -164,55 +114,40 @@ class ICMVC(DeepClusterer):
     """
 
     reported_as: ClassVar[str] = "ICMVC"
+    trainer_defaults: ClassVar[dict[str, Any]] = {"epochs": 500, "batch_size": FULL_BATCH, "lr_gamma": 1.0}
+    inference_chunk: ClassVar[int | None] = None  # the GCN needs the whole graph: one pass over all samples
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "gcn_widths": Widths(), "knn": Interval(int, 0), "tau_instance": Interval(float, 0, closed="neither"),
+        "tau_cluster": Interval(float, 0, closed="neither"),
+        "fusion_temperature": Interval(float, 0, closed="neither"), "contrast_batch_size": Interval(int, 2),
+    }
 
-    def __init__(
-        self,
-        n_clusters: int,
-        random_state: int | None = 0,
-        gcn_widths: Sequence[int] = (1024, 1024, 1024, 512),
-        knn: int = 10,
-        tau_instance: float = 1.0,
-        tau_cluster: float = 0.5,
-        fusion_temperature: float = 10.0,
-        contrast_batch_size: int = 256,
-        **kwargs,
-    ):
-        kwargs.setdefault("epochs", 500)
-        kwargs.setdefault("batch_size", FULL_BATCH)
-        kwargs.setdefault("lr_gamma", 1.0)
+    def __init__(self, n_clusters: int, random_state: int | None = 0,
+                 gcn_widths: Sequence[int] = (1024, 1024, 1024, 512), knn: int = 10, tau_instance: float = 1.0,
+                 tau_cluster: float = 0.5, fusion_temperature: float = 10.0, contrast_batch_size: int = 256,
+                 **kwargs):
         super().__init__(n_clusters, random_state, **kwargs)
-        if not gcn_widths:
-            raise ValueError("gcn_widths needs at least one layer, e.g. (1024, 1024, 1024, 512).")
-        if isinstance(knn, bool) or int(knn) != knn or knn < 0:
-            raise ValueError(f"knn must be a non-negative integer (0: no graph, each sample alone), got {knn!r}.")
-        if tau_instance <= 0 or tau_cluster <= 0 or fusion_temperature <= 0:
-            raise ValueError(f"Temperatures must be > 0, got tau_instance={tau_instance}, tau_cluster={tau_cluster}, "
-                             f"fusion_temperature={fusion_temperature}.")
-        if contrast_batch_size < 2:
-            raise ValueError(f"contrast_batch_size must be >= 2, got {contrast_batch_size}.")
-        self.gcn_widths = tuple(int(w) for w in gcn_widths)
-        self.knn = int(knn)
-        self.tau_instance = float(tau_instance)
-        self.tau_cluster = float(tau_cluster)
-        self.fusion_temperature = float(fusion_temperature)
-        self.contrast_batch_size = int(contrast_batch_size)
+        self.gcn_widths, self.knn = gcn_widths, knn
+        self.tau_instance, self.tau_cluster, self.fusion_temperature = tau_instance, tau_cluster, fusion_temperature
+        self.contrast_batch_size = contrast_batch_size
 
     def build(self, dims: list[int]) -> nn.Module:
         if len(dims) < 2:
             raise ValueError("ICMVC contrasts views: it needs at least two views.")
         return ICMVCNet(dims, self.n_clusters, self.gcn_widths, self.knn, self.fusion_temperature)
 
-    def loss_terms(self, model: nn.Module, batch: list[torch.Tensor], ctx: dict[str, Any]) -> dict[str, torch.Tensor]:
-        out = model(batch)
+    def loss_weights(self) -> dict[str, float]:
+        return {"instance_contrast": 1.0, "cluster_contrast": 1.0, "entropy": 1.0, "high_confidence": 1.0}
+
+    def loss_terms(self, model: nn.Module, out: dict[str, Any], batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
         ys, y = out["ys"], out["y"]
-        chunks = chunk_indices(batch[0].shape[0], self.contrast_batch_size)
+        chunks = index_batches(batch[0].shape[0], self.contrast_batch_size, None)
         instance = sum(nt_xent([z[idx] for z in out["zs"]], self.tau_instance) for idx in chunks) / len(chunks)
-        k = y.shape[1]
         target = high_confidence_target([*ys, y]).detach()
         return {
             "instance_contrast": instance,
             "cluster_contrast": nt_xent([Y.t() for Y in ys], self.tau_cluster),
-            "entropy": sum(math.log(k) + torch.special.xlogy(s, s).sum() for s in (Y.mean(dim=0) for Y in ys)),
+            "entropy": cluster_balance(ys),
             "high_confidence": F.kl_div(torch.log(y.clamp_min(1e-12)), target, reduction="batchmean"),
         }
 
@@ -225,10 +160,4 @@ class ICMVC(DeepClusterer):
 
     def fusion_weights(self, Xs: Sequence) -> torch.Tensor:
         """Per-sample attention weights (n, V) of these views (one graph over all of them)."""
-        return self._no_grad_chunks(self._as_tensors(Xs), lambda m, v: m.fusion.weights(m.encode(v)))
-
-    def _no_grad_chunks(self, data: list[torch.Tensor], fn) -> torch.Tensor:
-        """One pass over all the samples: the GCN needs the whole graph (the trainer's chunks would cut it)."""
-        self.model_.eval()
-        with torch.no_grad():
-            return fn(self.model_, data)
+        return self.infer(self._as_tensors(Xs), lambda m, v: m.fusion.weights(m.encode(v)))

@@ -8,10 +8,12 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..deep import Batch, DeepClusterer
+from ..deep.engine import Ctx
 from ..interest import FUSIONS, LABEL_TERMS, batch_interest, uniform_interest
 from ..losses import ddc_terms, info_nce, weighted_kl
-from ..nn.blocks import DDCHead, ViewDecoders, ViewEncoders, mlp
-from ..training.trainer import DeepClusterer
+from ..nn import DDCHead, ViewDecoders, ViewEncoders, mlp
+from ..params import Boolean, Interval, Options, Widths
 from . import register
 
 
@@ -55,7 +57,8 @@ class IDMC(DeepClusterer):
     - clustering: the DDC head (Linear-ReLU-BatchNorm(100)-Linear-softmax) on H gives P; the same kind of head
       on each h^(v) gives Q^(v).
 
-    Per batch: interest values w^(v) (mmc_core.interest, detached) from (h^(v), P, Q^(v)), then the named terms
+    Per batch: interest values w^(v) (mmc_core.interest, detached) from (h^(v), P, Q^(v)) in the forward pass, then
+    the named terms
       recon = sum_v mean_i w_i^(v) ||x_i^(v) - x~_i^(v)||^2                          (Eq. 16; batch mean)
       align = sum_{u<v} info_nce(h^u, h^v, tau, weights=w^u w^v, positive excluded)  (Eq. 17-18, symmetric)
       kl    = sum_v mean_i w_i^(v) KL(P_i || Q_i^(v))                                  (Eq. 19; both sides trained)
@@ -64,8 +67,8 @@ class IDMC(DeepClusterer):
 
     Options: fusion "bayes" | "average" (IDMC-AVG), interest False (w/o IV: all weights 1), label_term
     "paper" | "ratio" (the two readings of Eq. 15), knn (k of the batch kNN graph), lam (lambda of E), tau
-    (contrastive temperature). After any forward pass in training, `last_interest_` holds the last batch's
-    per-view weights (CPU tensors), and `last_interest_parts_` their intermediates when keep_interest_parts.
+    (contrastive temperature). After each training step, `last_interest_` holds the batch's per-view weights (on
+    the training device), and `last_interest_parts_` their intermediates when keep_interest_parts.
     """
 
     reported_as: ClassVar[str] = "IDMC"
@@ -83,42 +86,21 @@ class IDMC(DeepClusterer):
         "IDMC w/o IV": {"interest": False},
     }
 
-    def __init__(
-        self,
-        n_clusters: int,
-        random_state: int | None = 0,
-        fusion: str = "bayes",
-        interest: bool = True,
-        label_term: str = "paper",
-        knn: int = 10,
-        lam: float = 0.05,
-        tau: float = 0.1,
-        encoder_widths: Sequence[int] = (512, 512, 256),
-        fusion_widths: Sequence[int] = (256,),
-        keep_interest_parts: bool = False,
-        **kwargs,
-    ):
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "fusion": Options(FUSIONS), "interest": Boolean(), "label_term": Options(LABEL_TERMS),
+        "knn": Interval(int, 1), "lam": Interval(float, 0, closed="neither"), "tau": Interval(float, 0, closed="neither"),
+        "encoder_widths": Widths(), "fusion_widths": Widths(), "keep_interest_parts": Boolean(),
+    }
+
+    def __init__(self, n_clusters: int, random_state: int | None = 0, fusion: str = "bayes", interest: bool = True,
+                 label_term: str = "paper", knn: int = 10, lam: float = 0.05, tau: float = 0.1,
+                 encoder_widths: Sequence[int] = (512, 512, 256), fusion_widths: Sequence[int] = (256,),
+                 keep_interest_parts: bool = False, **kwargs):
         super().__init__(n_clusters, random_state, **kwargs)
-        if fusion not in FUSIONS:
-            raise ValueError(f"Unknown fusion {fusion!r}: use 'bayes' (adaptive Bayesian fusion) or 'average' "
-                             "(IDMC-AVG).")
-        if label_term not in LABEL_TERMS:
-            raise ValueError(f"Unknown label_term {label_term!r}: use 'paper' (literal Eq. 15) or 'ratio'.")
-        if isinstance(knn, bool) or int(knn) != knn or knn < 1:
-            raise ValueError(f"knn must be a positive integer, got {knn!r}.")
-        if lam <= 0 or tau <= 0:
-            raise ValueError(f"lam and tau must be > 0, got lam={lam}, tau={tau}.")
-        if not encoder_widths or not fusion_widths:
-            raise ValueError("encoder_widths and fusion_widths need at least one layer each.")
-        self.fusion = fusion
-        self.interest = bool(interest)
-        self.label_term = label_term
-        self.knn = int(knn)
-        self.lam = float(lam)
-        self.tau = float(tau)
-        self.encoder_widths = tuple(int(w) for w in encoder_widths)
-        self.fusion_widths = tuple(int(w) for w in fusion_widths)
-        self.keep_interest_parts = bool(keep_interest_parts)
+        self.fusion, self.interest, self.label_term = fusion, interest, label_term
+        self.knn, self.lam, self.tau = knn, lam, tau
+        self.encoder_widths, self.fusion_widths = encoder_widths, fusion_widths
+        self.keep_interest_parts = keep_interest_parts
 
     def build(self, dims: list[int]) -> nn.Module:
         return IDMCNet(dims, self.n_clusters, self.encoder_widths, self.fusion_widths)
@@ -132,20 +114,26 @@ class IDMC(DeepClusterer):
         return batch_interest(out["hs"], out["P"], out["Qs"], return_parts=parts, k=self.knn, lam=self.lam,
                               fusion=self.fusion, label_term=self.label_term)
 
-    def _keep(self, found: list) -> list[torch.Tensor]:
-        """Store the batch's interest values (and parts) on the CPU; return the weights."""
-        if self.keep_interest_parts:
-            self.last_interest_parts_ = [{name: t.cpu() for name, t in d.items()} for d in found]
-            ws = [d["w"] for d in found]
-        else:
-            ws = found
-        self.last_interest_ = [w.cpu() for w in ws]
-        return ws
+    def loss_weights(self) -> dict[str, float]:
+        """Every term weighs 1: the paper calls IDMC parameter-free."""
+        return {"recon": 1.0, "align": 1.0, "kl": 1.0, "ddc_1": 1.0, "ddc_2": 1.0, "ddc_3": 1.0}
 
-    def loss_terms(self, model: nn.Module, batch: list[torch.Tensor], ctx: dict[str, Any]) -> dict[str, torch.Tensor]:
+    def forward(self, model: nn.Module, batch: Batch, ctx: Ctx) -> dict[str, Any]:
+        """The network's outputs, the batch's interest values ("w", per view) and, when kept, their parts."""
         out = model(batch)
-        ws = self._keep(self._interest(out, self.keep_interest_parts))
-        hs, P = out["hs"], out["P"]
+        found = self._interest(out, self.keep_interest_parts)
+        if self.keep_interest_parts:
+            return {**out, "w": [d["w"] for d in found], "interest_parts": found}
+        return {**out, "w": found}
+
+    def after_step(self, model: nn.Module, batch: Batch, out: dict[str, Any], ctx: Ctx) -> None:
+        """Keep the batch's interest values (and parts), on the training device (no host sync per batch)."""
+        self.last_interest_ = out["w"]
+        if self.keep_interest_parts:
+            self.last_interest_parts_ = out["interest_parts"]
+
+    def loss_terms(self, model: nn.Module, out: dict[str, Any], batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
+        ws, hs, P = out["w"], out["hs"], out["P"]
         recon = sum((w * (x - r).pow(2).sum(dim=1)).mean() for w, x, r in zip(ws, batch, out["recons"]))
         align = P.new_zeros(())
         for u in range(len(hs)):

@@ -3,17 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.cluster import KMeans
 
+from ..estimator import MultiViewClusterer, SingleViewClusterer
+from ..kmeans import run_kmeans
 from . import register
-from .base import MultiViewClusterer, SingleViewClusterer
-
-N_INIT = 10  # K-means restarts; the best inertia is kept
-
-
-def run_kmeans(X: np.ndarray, n_clusters: int, random_state: int | None) -> KMeans:
-    """sklearn K-means (k-means++ init, N_INIT restarts) fitted on X; memory O(n * d), no n x n matrix."""
-    return KMeans(n_clusters=n_clusters, n_init=N_INIT, random_state=random_state).fit(X)
 
 
 @register("km")
@@ -24,7 +17,7 @@ class KMeansSingleView(SingleViewClusterer):
     default_scaling = "none"
 
     def _fit_view(self, X: np.ndarray) -> None:
-        self._kmeans = run_kmeans(X, self.n_clusters, self.random_state)
+        self._kmeans = run_kmeans(X, self.n_clusters, self.seed_)
         self.cluster_centers_ = self._kmeans.cluster_centers_
         self.labels_ = self._kmeans.labels_
 
@@ -41,7 +34,7 @@ class AllModalKMeans(MultiViewClusterer):
     default_scaling = "none"
 
     def _fit(self, views: list[np.ndarray]) -> None:
-        self._kmeans = run_kmeans(np.hstack(views), self.n_clusters, self.random_state)
+        self._kmeans = run_kmeans(np.hstack(views), self.n_clusters, self.seed_)
         self.cluster_centers_ = self._kmeans.cluster_centers_
         self.labels_ = self._kmeans.labels_
 

@@ -34,14 +34,17 @@ Gaussian (bounded, no empty rows); lam is fixed (the release reports the best of
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import minimize
 
+from ..affinity import gaussian_affinity, normalized_affinity, top_eigvecs
+from ..estimator import MultiViewClusterer
+from ..kmeans import run_kmeans
+from ..params import Interval, NoneValue
 from . import register
-from .base import MultiViewClusterer
-from .kmeans import run_kmeans
-from .spectral import gaussian_affinity, normalized_affinity, top_eigvecs
 
 
 def _shared_neighbourhood(kernels: list[np.ndarray], tau: int) -> np.ndarray:
@@ -123,30 +126,14 @@ class ONMSC(MultiViewClusterer):
     reported_as = "ONMSC"
     default_scaling = "none"
 
-    def __init__(
-        self,
-        n_clusters: int,
-        random_state: int | None = 0,
-        lam: float = 1.0,
-        n_neighbors: int | None = None,
-        max_iter: int = 30,
-        tol: float = 1e-4,
-    ):
+    parameter_constraints: ClassVar[dict[str, Any]] = {  # n_neighbors None: n / n_clusters
+        "lam": Interval(float, 0), "n_neighbors": [NoneValue(), Interval(int, 1)], "max_iter": Interval(int, 1),
+        "tol": Interval(float, 0)}
+
+    def __init__(self, n_clusters: int, random_state: int | None = 0, lam: float = 1.0, n_neighbors: int | None = None,
+                 max_iter: int = 30, tol: float = 1e-4):
         super().__init__(n_clusters, random_state)
-        if not lam >= 0:
-            raise ValueError(f"lam must be >= 0, got {lam}.")
-        if n_neighbors is not None and (
-            isinstance(n_neighbors, bool) or int(n_neighbors) != n_neighbors or n_neighbors < 1
-        ):
-            raise ValueError(f"n_neighbors must be a positive integer or None (= n / n_clusters), got {n_neighbors!r}.")
-        if int(max_iter) < 1:
-            raise ValueError(f"max_iter must be >= 1, got {max_iter}.")
-        if not tol >= 0:
-            raise ValueError(f"tol must be >= 0, got {tol}.")
-        self.lam = float(lam)
-        self.n_neighbors = None if n_neighbors is None else int(n_neighbors)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
+        self.lam, self.n_neighbors, self.max_iter, self.tol = lam, n_neighbors, max_iter, tol
 
     def _fit(self, views: list[np.ndarray]) -> None:
         n, k = views[0].shape[0], self.n_clusters
@@ -155,7 +142,7 @@ class ONMSC(MultiViewClusterer):
         tau = round(n / k) if self.n_neighbors is None else self.n_neighbors
         if tau >= n:
             raise ValueError(f"n_neighbors={tau} must be below the number of samples ({n}).")
-        seed = int(np.random.default_rng(self.random_state).integers(2**31))
+        seed = int(np.random.default_rng(self.seed_).integers(2**31))
         first, high = base_affinities(views, tau)
         G1, G2 = _gram(first), _gram(high)
         G, N = G1 + G2, _cosine(G1) + _cosine(G2)
@@ -186,7 +173,7 @@ class ONMSC(MultiViewClusterer):
         self.n_iter_ = len(self.objective_)
         self.view_weights_, self.embedding_ = gamma, H
         rows = H / np.maximum(np.linalg.norm(H, axis=1, keepdims=True), np.finfo(float).tiny)
-        self.labels_ = run_kmeans(rows, k, self.random_state).labels_
+        self.labels_ = run_kmeans(rows, k, self.seed_).labels_
 
     @staticmethod
     def _combine(C: list[np.ndarray], gamma: np.ndarray) -> np.ndarray:

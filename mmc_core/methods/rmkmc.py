@@ -13,12 +13,15 @@ until J changes by less than tol (relative) or max_iter rounds. Memory is O(n * 
 
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
 import numpy as np
 from sklearn.metrics.pairwise import euclidean_distances
 
+from ..estimator import MultiViewClusterer
+from ..kmeans import run_kmeans
+from ..params import Interval
 from . import register
-from .base import MultiViewClusterer
-from .kmeans import run_kmeans
 
 _EPS = 1e-12  # floor on residual norms, so a sample sitting on its centroid gets a finite weight
 
@@ -71,21 +74,17 @@ class RMKMC(MultiViewClusterer):
     reported_as = "RMKMC"
     default_scaling = "none"
 
-    def __init__(
-        self, n_clusters: int, random_state: int | None = 0, gamma: float = 2.0, max_iter: int = 100, tol: float = 1e-6
-    ):
+    parameter_constraints: ClassVar[dict[str, Any]] = {  # gamma > 1: RMKMC's view-weight exponent
+        "gamma": Interval(float, 1, closed="neither"), "max_iter": Interval(int, 1), "tol": Interval(float, 0)}
+
+    def __init__(self, n_clusters: int, random_state: int | None = 0, gamma: float = 2.0, max_iter: int = 100,
+                 tol: float = 1e-6):
         super().__init__(n_clusters, random_state)
-        if not gamma > 1:
-            raise ValueError(f"gamma must be > 1 (RMKMC's weight exponent), got {gamma}.")
-        if int(max_iter) < 1:
-            raise ValueError(f"max_iter must be >= 1, got {max_iter}.")
-        self.gamma = float(gamma)
-        self.max_iter = int(max_iter)
-        self.tol = float(tol)
+        self.gamma, self.max_iter, self.tol = gamma, max_iter, tol
 
     def _fit(self, views: list[np.ndarray]) -> None:
         k, n = self.n_clusters, views[0].shape[0]
-        init = run_kmeans(np.hstack(views), k, self.random_state)
+        init = run_kmeans(np.hstack(views), k, self.seed_)
         labels = fill_empty_clusters(init.labels_, init.transform(np.hstack(views)))
         alpha = np.full(len(views), 1.0 / len(views))
         F = [_weighted_centroids(X, labels, np.ones(n), k) for X in views]

@@ -16,10 +16,13 @@ from typing import Any, ClassVar, Sequence
 import torch
 from torch import nn
 
+from ..deep import Batch, DeepClusterer
+from ..deep.engine import Ctx
 from ..losses import (NeuralMIEstimator, gaussian_channel_information, iic_mutual_information,
                       infonce_mutual_information)
-from ..nn.blocks import mlp
-from ..training.trainer import DeepClusterer
+from ..losses.information import BOUNDS
+from ..nn import mlp
+from ..params import Interval, NoneValue, Options, Widths
 from . import register
 
 INTERPRETATION = """Our readings of what the SDCIB slides leave open (docs/readings.md): I(Y^v; H_l^v) by a MINE critic per view and
@@ -78,11 +81,13 @@ READINGS: dict[str, tuple[str, dict]] = {  # other readings tried on Event (sdci
 
 @register("sdcib")
 class SDCIB(DeepClusterer):
-    """SDCIB (see the module docstring and INTERPRETATION). Named loss terms, each switchable off by `disable`:
-      compression         = alpha * sum_v sum_l I(X^v; H_l^v)                  (Gaussian-channel upper bound)
-      relevance           = -alpha * beta * sum_v sum_l I(Y^v; H_l^v)          (MINE / JSD critic, fixed here)
-      cluster_consistency = -(1 - alpha) * sum_{i != j} I(Y^i; Y^j)           (IIC, exact)
-      feature_consistency = -(1 - alpha) * sum_{i != j} sum_l I(H_l^i; H_l^j)  (InfoNCE bound)
+    """SDCIB (see the module docstring and INTERPRETATION). Named loss terms (raw value, weight), each switchable
+    off by `disable`:
+      compression         = sum_v sum_l I(X^v; H_l^v),                 weight alpha     (Gaussian-channel upper bound)
+      relevance           = -sum_v sum_l I(Y^v; H_l^v),                weight alpha beta (MINE / JSD critic, fixed here)
+      cluster_consistency = -sum_{i != j} I(Y^i; Y^j),                 weight 1 - alpha (IIC, exact)
+      feature_consistency = -sum_{i != j} sum_l I(H_l^i; H_l^j),       weight 1 - alpha (InfoNCE bound)
+    Before each encoder step, the critics take their own step (the `after_forward` hook, Algorithm 1 steps 5-6).
     The slides' ablations: remove I(Y;Y) = disable=("cluster_consistency",), remove I(H;H) =
     disable=("feature_consistency",), both = the two; "no hidden layers" = hidden_terms="last" (only H_L enters
     every sum over l). Parameters: alpha, beta, n_layers (L), width, bound ("mine" | "jsd"), critic_widths,
@@ -98,40 +103,44 @@ class SDCIB(DeepClusterer):
         "no hidden": {"hidden_terms": "last"},
     }
 
+    trainer_defaults: ClassVar[dict[str, Any]] = {"batch_size": 256}
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "alpha": Interval(float, 0, 1), "beta": Interval(float, 0), "n_layers": Interval(int, 1),
+        "width": Interval(int, 1), "hidden_terms": Options(HIDDEN_TERMS), "bound": Options(BOUNDS),
+        "critic_widths": Widths(), "critic_lr": [NoneValue(), Interval(float, 0, closed="neither")],
+        "tau": Interval(float, 0, closed="neither"), "noise_std": Interval(float, 0, closed="neither"),
+    }
+
     def __init__(self, n_clusters: int, random_state: int | None = 0, alpha: float = 0.5, beta: float = 1.0,
                  n_layers: int = 4, width: int = 256, hidden_terms: str = "all", bound: str = "mine",
                  critic_widths: Sequence[int] = (128,), critic_lr: float | None = None, tau: float = 0.5,
                  noise_std: float = 1.0, **kwargs):
-        kwargs.setdefault("batch_size", 256)
         super().__init__(n_clusters, random_state, **kwargs)
-        if not 0.0 <= alpha <= 1.0 or beta < 0:
-            raise ValueError(f"Need 0 <= alpha <= 1 and beta >= 0, got alpha={alpha}, beta={beta}.")
-        if n_layers < 1 or width < 1:
-            raise ValueError(f"Need n_layers >= 1 and width >= 1, got n_layers={n_layers}, width={width}.")
-        if hidden_terms not in HIDDEN_TERMS:
-            raise ValueError(f"hidden_terms must be one of {HIDDEN_TERMS}, got {hidden_terms!r}.")
-        if tau <= 0 or noise_std <= 0:
-            raise ValueError(f"Need tau > 0 and noise_std > 0, got tau={tau}, noise_std={noise_std}.")
-        self.alpha, self.beta = float(alpha), float(beta)
-        self.n_layers, self.width = int(n_layers), int(width)
-        self.hidden_terms = hidden_terms
-        self.bound = bound
-        self.critic_widths = tuple(int(w) for w in critic_widths)
-        self.critic_lr = critic_lr
-        self.tau, self.noise_std = float(tau), float(noise_std)
+        self.alpha, self.beta, self.n_layers, self.width = alpha, beta, n_layers, width
+        self.hidden_terms, self.bound, self.critic_widths, self.critic_lr = hidden_terms, bound, critic_widths, critic_lr
+        self.tau, self.noise_std = tau, noise_std
 
     def build(self, dims: list[int]) -> nn.Module:
         return SDCIBNet(dims, self.n_clusters, self.n_layers, self.width, self.critic_widths, self.bound)
 
     def trainable_parameters(self, model: nn.Module) -> list[nn.Parameter]:
-        """The encoders and heads; the critics are stepped in `loss_terms` on their own bound."""
+        """The encoders and heads; the critics are stepped in `after_forward` on their own bound."""
         return model.encoder_parameters()
 
     def layers_in_objective(self) -> list[int]:
         return list(range(self.n_layers)) if self.hidden_terms == "all" else [self.n_layers - 1]
 
-    def _critic_step(self, model: nn.Module, out: dict[str, list], ctx: dict[str, Any]) -> None:
-        """Algorithm 1 steps 5-6: one ascent step of every critic on its bound, encoders' outputs detached."""
+    def loss_weights(self) -> dict[str, float]:
+        return {"compression": self.alpha, "relevance": self.alpha * self.beta,
+                "cluster_consistency": 1 - self.alpha, "feature_consistency": 1 - self.alpha}
+
+    def forward(self, model: nn.Module, batch: Batch, ctx: Ctx) -> dict[str, list]:
+        if len(batch) < 2:
+            raise ValueError("SDCIB's consistency terms compare views: it needs at least two views.")
+        return model(batch)
+
+    def after_forward(self, model: nn.Module, batch: Batch, out: dict[str, list], ctx: Ctx) -> None:
+        """Algorithm 1 steps 5-6: one ascent step of every critic on its bound, the encoders' outputs detached."""
         optimizer = ctx.get("critic_optimizer")
         if optimizer is None:
             optimizer = ctx["critic_optimizer"] = torch.optim.Adam(model.critics.parameters(),
@@ -143,22 +152,15 @@ class SDCIB(DeepClusterer):
         (-objective).backward()
         optimizer.step()
 
-    def loss_terms(self, model: nn.Module, batch: list[torch.Tensor], ctx: dict[str, Any]) -> dict[str, torch.Tensor]:
-        if len(batch) < 2:
-            raise ValueError("SDCIB's consistency terms compare views: it needs at least two views.")
-        out = model(batch)
-        if torch.is_grad_enabled() and not ctx.get("probe"):
-            self._critic_step(model, out, ctx)
+    def loss_terms(self, model: nn.Module, out: dict[str, list], batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
         H, Y, views, layers = out["hidden"], out["Y"], range(len(batch)), self.layers_in_objective()
         pairs = list(permutations(views, 2))
         return {
-            "compression": self.alpha * sum(gaussian_channel_information(H[v][l], self.noise_std)
-                                             for v in views for l in layers),
-            "relevance": -self.alpha * self.beta * sum(model.critics[v][l](H[v][l], Y[v])[0]
-                                                       for v in views for l in layers),
-            "cluster_consistency": -(1 - self.alpha) * sum(iic_mutual_information(Y[i], Y[j]) for i, j in pairs),
-            "feature_consistency": -(1 - self.alpha) * sum(infonce_mutual_information(H[i][l], H[j][l], self.tau)
-                                                           for i, j in pairs for l in layers),
+            "compression": sum(gaussian_channel_information(H[v][l], self.noise_std) for v in views for l in layers),
+            "relevance": -sum(model.critics[v][l](H[v][l], Y[v])[0] for v in views for l in layers),
+            "cluster_consistency": -sum(iic_mutual_information(Y[i], Y[j]) for i, j in pairs),
+            "feature_consistency": -sum(infonce_mutual_information(H[i][l], H[j][l], self.tau)
+                                        for i, j in pairs for l in layers),
         }
 
     def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:

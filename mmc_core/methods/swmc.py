@@ -25,15 +25,18 @@ from __future__ import annotations
 
 import warnings
 
+from typing import Any, ClassVar
+
 import numpy as np
 import scipy.sparse as sp
 from scipy.linalg import eigh
 from scipy.sparse.csgraph import connected_components
 from sklearn.neighbors import NearestNeighbors
 
+from ..estimator import MultiViewClusterer
+from ..kmeans import run_kmeans
+from ..params import Interval
 from . import register
-from .base import MultiViewClusterer
-from .kmeans import run_kmeans
 
 _EPS = 1e-12  # floor on ||S - A_v||_F, so a view the graph matches exactly gets a finite weight
 
@@ -112,26 +115,14 @@ class SwMC(MultiViewClusterer):
     reported_as = "SwMC"
     default_scaling = "none"
 
-    def __init__(
-        self,
-        n_clusters: int,
-        random_state: int | None = 0,
-        n_neighbors: int = 10,
-        max_iter: int = 50,
-        max_inner: int = 50,
-        tol: float = 1e-6,
-    ):
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "n_neighbors": Interval(int, 1), "max_iter": Interval(int, 1), "max_inner": Interval(int, 1),
+        "tol": Interval(float, 0)}
+
+    def __init__(self, n_clusters: int, random_state: int | None = 0, n_neighbors: int = 10, max_iter: int = 50,
+                 max_inner: int = 50, tol: float = 1e-6):
         super().__init__(n_clusters, random_state)
-        if isinstance(n_neighbors, bool) or int(n_neighbors) != n_neighbors or n_neighbors < 1:
-            raise ValueError(f"n_neighbors must be a positive integer, got {n_neighbors!r}.")
-        if int(max_iter) < 1 or int(max_inner) < 1:
-            raise ValueError(f"max_iter and max_inner must be >= 1, got {max_iter} and {max_inner}.")
-        if not tol >= 0:
-            raise ValueError(f"tol must be >= 0, got {tol}.")
-        self.n_neighbors = int(n_neighbors)
-        self.max_iter = int(max_iter)
-        self.max_inner = int(max_inner)
-        self.tol = float(tol)
+        self.n_neighbors, self.max_iter, self.max_inner, self.tol = n_neighbors, max_iter, max_inner, tol
 
     def _fit(self, views: list[np.ndarray]) -> None:
         n, c = views[0].shape[0], self.n_clusters
@@ -168,7 +159,7 @@ class SwMC(MultiViewClusterer):
                 RuntimeWarning,
                 stacklevel=3,
             )
-            self.labels_ = run_kmeans(F, c, self.random_state).labels_
+            self.labels_ = run_kmeans(F, c, self.seed_).labels_
 
     def _sparse(self, S: np.ndarray) -> sp.csr_matrix:
         """The padded rows of S as an n x n sparse matrix (stored entries are all > 0)."""

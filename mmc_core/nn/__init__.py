@@ -1,6 +1,10 @@
-"""Network blocks shared by every deep method: MLPs, per-view encoder/decoder stacks, the DDC cluster head and
-the weighted-mean fusion."""
+"""Network blocks shared by every deep method: MLPs, per-view encoder/decoder stacks, the DDC cluster head, view
+fusions, neighbourhood graphs and the multi-level autoencoder of the MFLVC family."""
 
-from .blocks import DDCHead, ViewDecoders, ViewEncoders, WeightedMeanFusion, mlp
+from .autoencoders import MultiLevelAutoencoder
+from .blocks import DDCHead, ViewDecoders, ViewEncoders, mlp
+from .fusion import SampleAttentionFusion, ViewAttentionFusion, WeightedMeanFusion
+from .graphs import knn_graph, normalized_adjacency, symmetric_knn
 
-__all__ = ["DDCHead", "ViewDecoders", "ViewEncoders", "WeightedMeanFusion", "mlp"]
+__all__ = ["DDCHead", "MultiLevelAutoencoder", "SampleAttentionFusion", "ViewAttentionFusion", "ViewDecoders",
+           "ViewEncoders", "WeightedMeanFusion", "knn_graph", "mlp", "normalized_adjacency", "symmetric_knn"]

@@ -67,21 +67,3 @@ class DDCHead(nn.Module):
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.hidden(x)
         return torch.softmax(self.output(h), dim=1), h
-
-
-class WeightedMeanFusion(nn.Module):
-    """SiMVC/CoMVC fusion: sum_v w_v h^(v) with w = softmax(learnable logits), initialised to equal weights."""
-
-    def __init__(self, n_views: int):
-        super().__init__()
-        self.logits = nn.Parameter(torch.zeros(int(n_views)))
-
-    @property
-    def weights(self) -> torch.Tensor:
-        """The views' fusion weights (positive, summing to 1)."""
-        return torch.softmax(self.logits, dim=0)
-
-    def forward(self, hidden: Sequence[torch.Tensor]) -> torch.Tensor:
-        if len(hidden) != self.logits.shape[0]:
-            raise ValueError(f"Fusion built for {self.logits.shape[0]} views was given {len(hidden)}.")
-        return sum(w * h for w, h in zip(self.weights, hidden))

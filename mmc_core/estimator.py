@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from typing import ClassVar, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
+
+from .params import SEED, Interval, validate_params
 
 
 def check_views(Xs: Sequence[np.ndarray], n_views: int | None = None) -> list[np.ndarray]:
@@ -35,13 +37,6 @@ def check_views(Xs: Sequence[np.ndarray], n_views: int | None = None) -> list[np
     return views
 
 
-def check_view_index(view: int) -> int:
-    """Validate the `view` parameter of a single-view method (its range is checked at fit)."""
-    if isinstance(view, bool) or not isinstance(view, (int, np.integer)) or view < 0:
-        raise ValueError(f"view must be a non-negative integer view index, got {view!r}.")
-    return int(view)
-
-
 def select_view(views: Sequence[np.ndarray], view: int) -> np.ndarray:
     """The view a single-view method works on; a clear error when `view` is not a valid index."""
     if not 0 <= view < len(views):
@@ -49,6 +44,13 @@ def select_view(views: Sequence[np.ndarray], view: int) -> np.ndarray:
             f"view={view} is out of range: the data has {len(views)} view(s), valid indices 0..{len(views) - 1}."
         )
     return views[view]
+
+
+def resolve_seed(random_state: int | None) -> int:
+    """The seed a fit uses: random_state itself, or a fresh one from the OS's entropy when it is None."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    return int(random_state)
 
 
 def _fingerprint(views: Sequence[np.ndarray]) -> str:
@@ -68,21 +70,24 @@ class MultiViewClusterer:
     Class attributes: `reported_as` is the label the papers' tables use; `per_view = True` marks a
     single-view method (parameter `view`) that the experiment runner expands over the views;
     `default_scaling` is the feature scaling the runner applies when none is asked for (None: the dataset's).
+    `parameter_constraints` (mmc_core.params) states what every constructor parameter accepts; it is checked at
+    fit. random_state: an integer seed, or None for a fresh one drawn at fit (the same for every method); the
+    seed used is `seed_`.
     """
 
     reported_as: ClassVar[str]
     per_view: ClassVar[bool] = False
     default_scaling: ClassVar[str | None] = None
+    parameter_constraints: ClassVar[dict[str, Any]] = {"n_clusters": Interval(int, 1), "random_state": SEED}
 
     def __init__(self, n_clusters: int, random_state: int | None = 0):
-        if int(n_clusters) < 1:
-            raise ValueError(f"n_clusters must be >= 1, got {n_clusters}.")
-        self.n_clusters = int(n_clusters)
+        self.n_clusters = n_clusters
         self.random_state = random_state
 
     def fit(self, Xs: Sequence[np.ndarray], y: np.ndarray | None = None) -> "MultiViewClusterer":
         """Cluster the views. `y` is never used to cluster: deep methods only record per-epoch metrics with it
         (convergence plots); the other methods ignore it."""
+        validate_params(self)
         views = check_views(Xs)
         if views[0].shape[0] < self.n_clusters:
             raise ValueError(f"{views[0].shape[0]} samples cannot form {self.n_clusters} clusters.")
@@ -92,6 +97,7 @@ class MultiViewClusterer:
         self.n_features_ = [X.shape[1] for X in views]
         self._fit_fingerprint = _fingerprint(views)
         self._monitor_labels = None if y is None else np.asarray(y)
+        self.seed_ = resolve_seed(self.random_state)
         self._fit(views)
         self.labels_ = np.asarray(self.labels_, dtype=np.int64)
         return self
@@ -136,10 +142,11 @@ class SingleViewClusterer(MultiViewClusterer):
     """A single-view method applied to view `view` of the data; the runner expands it over every view."""
 
     per_view = True
+    parameter_constraints: ClassVar[dict[str, Any]] = {"view": Interval(int, 0)}
 
     def __init__(self, n_clusters: int, random_state: int | None = 0, view: int = 0):
         super().__init__(n_clusters, random_state)
-        self.view = check_view_index(view)
+        self.view = view
 
     def _fit(self, views: list[np.ndarray]) -> None:
         self._fit_view(select_view(views, self.view))

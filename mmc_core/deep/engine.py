@@ -1,0 +1,296 @@
+"""The trainer every deep method shares, and the contract between them.
+
+A deep method is a `DeepClusterer` subclass that declares:
+- its network: `build(dims)` -> nn.Module;
+- its training: `stages()` -> [Stage], each stage naming its loss terms and their weights (`weights`), the function
+  giving a batch's raw term values (`terms`), and optional hooks; a one-stage method just defines `loss_terms`
+  and `loss_weights()` (and, if it needs them, the hook methods below);
+- its readout: `soft_assign(model, views)` -> (n, k) probabilities, and `embed(model, views)` for plots.
+
+Per batch the trainer runs: before_step(model, batch, ctx) -> out = forward(model, batch, ctx) (default
+model(batch)) -> after_forward(model, batch, out, ctx) -> terms(model, out, batch, ctx) -> the weighted sum of the
+terms not disabled is minimised -> after_step(model, batch, out, ctx). on_epoch_start(model, data, ctx) runs, without
+gradients, before each epoch. Side effects (critic steps, EMA updates, pseudo-label refreshes, kept interest values)
+live in hooks only: `terms` computes values. A batch (`Batch`) is the list of its views' rows and carries their
+sample indices (`batch.index`), so per-sample state (pseudo labels) is looked up, not recomputed.
+
+What the trainer does once for all methods: seeding, CPU/CUDA selection, shuffled mini-batches, Adam with a step
+learning-rate schedule per stage, switching terms off by name (ablations), a per-epoch history of every raw term,
+its weight and the minimised total (accumulated on the device: no host sync per batch), per-epoch ACC/NMI/PUR when
+labels are given to `fit` (never used for training or selection), tqdm progress, label-free model selection (last
+epoch, or lowest total loss), and chunked inference.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from ..estimator import MultiViewClusterer
+from ..metrics import evaluate
+from ..params import Boolean, Device, Interval, Names, NoneValue, Options
+from ..preprocessing import check_float32_range
+from ..seeding import seed_everything
+
+Ctx = dict[str, Any]
+
+
+class Batch(list):
+    """The rows of one mini-batch, one tensor per view, with `index`: their sample indices in the data set."""
+
+    def __init__(self, views: Sequence[torch.Tensor], index: torch.Tensor):
+        super().__init__(views)
+        self.index = index
+
+
+TermsFn = Callable[[nn.Module, Any, Batch, Ctx], dict[str, torch.Tensor]]
+Hook = Callable[..., None]
+
+
+@dataclass
+class Stage:
+    """A phase of training. `weights` names every loss term the stage gives, with its weight in the minimised
+    total (history keeps the raw values and the weights); `terms(model, out, batch, ctx)` computes the raw values
+    from the forward pass `out`. Hooks, optional: see the module docstring. lr None: the method's."""
+
+    name: str
+    epochs: int
+    terms: TermsFn
+    weights: Mapping[str, float]
+    forward: Callable[[nn.Module, Batch, Ctx], Any] | None = None
+    lr: float | None = None
+    on_epoch_start: Hook | None = None
+    before_step: Hook | None = None
+    after_forward: Hook | None = None
+    after_step: Hook | None = None
+    names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.names = tuple(self.weights)
+
+
+def resolve_device(device: str) -> torch.device:
+    """'auto' = CUDA when available, else CPU; 'cuda' without a GPU is a clear error."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError("device='cuda' was asked for but no CUDA GPU is visible; use device='auto' or 'cpu'.")
+    return torch.device(device)
+
+
+def split_epochs(total: int, parts: Sequence[int]) -> tuple[int, ...]:
+    """`total` epochs shared among stages in proportion to `parts` (rounded); a stage of nonzero length keeps at
+    least one epoch, a stage of length 0 stays 0."""
+    whole = sum(parts)
+    return tuple(0 if p == 0 else max(1, round(total * p / whole)) for p in parts)
+
+
+def index_batches(n: int, size: int, generator: torch.Generator | None) -> list[torch.Tensor]:
+    """Index batches of `size` (shuffled with `generator`, in order without one); a last batch of one sample joins
+    the one before it (BatchNorm and contrastive terms need two samples), so every sample is in exactly one."""
+    order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
+    batches = list(torch.split(order, size))
+    if len(batches) > 1 and len(batches[-1]) < 2:
+        last = batches.pop()
+        batches[-1] = torch.cat([batches[-1], last])
+    return batches
+
+
+class DeepClusterer(MultiViewClusterer):
+    """Base class of the deep methods (the contract is in the module docstring). Class attributes:
+    `trainer_defaults` (the method's own defaults of the trainer parameters, e.g. {"batch_size": 256}) and
+    `inference_chunk` (samples per forward pass at inference; None = all at once, for methods whose forward pass
+    links the samples, e.g. a graph over them)."""
+
+    trainer_defaults: ClassVar[dict[str, Any]] = {}
+    inference_chunk: ClassVar[int | None] = 2048
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "epochs": Interval(int, 1), "batch_size": Interval(int, 2), "lr": Interval(float, 0, closed="neither"),
+        "lr_step": [NoneValue(), Interval(int, 1)], "lr_gamma": Interval(float, 0, 1, closed="right"),
+        "disable": Names(), "selection": Options(("last", "min_loss")), "device": Device(), "progress": Boolean(),
+    }
+    on_epoch_start: Hook | None = None
+    before_step: Hook | None = None
+    after_forward: Hook | None = None
+    after_step: Hook | None = None
+
+    def __init__(
+        self,
+        n_clusters: int,
+        random_state: int | None = 0,
+        epochs: int | None = None,
+        batch_size: int | None = None,
+        lr: float | None = None,
+        lr_step: int | None = None,
+        lr_gamma: float | None = None,
+        disable: Sequence[str] = (),
+        selection: str = "last",
+        device: str = "auto",
+        progress: bool = False,
+    ):
+        super().__init__(n_clusters, random_state)
+        given = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_gamma": lr_gamma}
+        defaults = {"epochs": 100, "batch_size": 100, "lr": 1e-3, "lr_gamma": 0.5, **type(self).trainer_defaults}
+        for name, value in given.items():
+            setattr(self, name, defaults[name] if value is None else value)
+        self.lr_step = lr_step
+        self.disable = tuple(disable) if isinstance(disable, (list, tuple)) else disable
+        self.selection = selection
+        self.device = device
+        self.progress = progress
+
+    # ----------------------------------------------------------------- what a method provides
+    def build(self, dims: list[int]) -> nn.Module:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def loss_terms(self, model: nn.Module, out: Any, batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def loss_weights(self) -> dict[str, float]:  # pragma: no cover - abstract
+        """The one-stage method's loss terms and their weights."""
+        raise NotImplementedError
+
+    def forward(self, model: nn.Module, batch: Batch, ctx: Ctx) -> Any:
+        """The training forward pass of a batch (default: the network's)."""
+        return model(batch)
+
+    def stages(self) -> list[Stage]:
+        return [Stage("train", self.epochs, self.loss_terms, self.loss_weights(), self.forward,
+                      on_epoch_start=self.on_epoch_start, before_step=self.before_step,
+                      after_forward=self.after_forward, after_step=self.after_step)]
+
+    def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:  # pragma: no cover
+        raise NotImplementedError
+
+    def trainable_parameters(self, model: nn.Module) -> list[nn.Parameter]:
+        """The parameters the trainer's optimizer updates; parts trained otherwise (SDCIB's critics, stepped in
+        a hook) are left out."""
+        return list(model.parameters())
+
+    def embed(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
+        """The representation the method clusters (e.g. the fused features), for t-SNE plots."""
+        raise NotImplementedError(f"{type(self).__name__} does not define the representation it clusters.")
+
+    def training_labels(self, data: list[torch.Tensor]) -> np.ndarray:
+        """The partition of the training data (default: argmax of the soft assignments)."""
+        return self.predict_proba_tensor(data).argmax(dim=1).cpu().numpy()
+
+    # ----------------------------------------------------------------- training
+    def _fit(self, views: list[np.ndarray]) -> None:
+        """Train on the views. Labels given to `fit`, if any, only fill ACC/NMI/PUR per epoch in `history_`."""
+        check_float32_range(views)
+        seed_everything(self.seed_)
+        generator = torch.Generator().manual_seed(self.seed_)  # batch shuffling
+        self.device_ = resolve_device(self.device)
+        data = [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in views]
+        self.model_ = self.build([X.shape[1] for X in views]).to(self.device_)
+        stages = self.stages()
+        self._check_disable(stages)
+        ctx: Ctx = {"n_samples": len(data[0])}
+        records: list[dict[str, Any]] = []
+        best_loss, best_state = float("inf"), None
+        bar = tqdm(total=sum(s.epochs for s in stages), desc=type(self).__name__, disable=not self.progress,
+                   unit="epoch")
+        for stage in stages:
+            optimizer = torch.optim.Adam(self.trainable_parameters(self.model_), lr=stage.lr or self.lr)
+            step = self.lr_step or max(stage.epochs // 2, 1)
+            schedule = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step, gamma=self.lr_gamma)
+            for epoch in range(stage.epochs):
+                ctx.update(stage=stage.name, epoch=epoch, epochs=stage.epochs)
+                if stage.on_epoch_start is not None:
+                    with torch.no_grad():
+                        stage.on_epoch_start(self.model_, data, ctx)
+                record = {"stage": stage.name, "epoch": epoch, **self._train_epoch(stage, data, optimizer,
+                                                                                  generator, ctx)}
+                schedule.step()
+                if self._monitor_labels is not None:
+                    scores = evaluate(self._monitor_labels, self.training_labels(data))
+                    record.update({k: scores[k] for k in ("acc", "nmi", "pur")})
+                records.append(record)
+                if self.selection == "min_loss" and stage is stages[-1] and record["total"] < best_loss:
+                    best_loss, best_state = record["total"], copy.deepcopy(self.model_.state_dict())
+                bar.update()
+                bar.set_postfix_str(f"{stage.name} loss {record['total']:.4f}")
+        bar.close()
+        if best_state is not None:
+            self.model_.load_state_dict(best_state)
+        self.history_ = pd.DataFrame.from_records(records)
+        self.labels_ = self.training_labels(data)
+
+    def _check_disable(self, stages: list[Stage]) -> None:
+        """Every name in `disable` must be a loss term some stage declares."""
+        known = {name for stage in stages for name in stage.names}
+        unknown = set(self.disable) - known
+        if unknown:
+            raise ValueError(f"disable={sorted(unknown)} names no loss term of {type(self).__name__}; "
+                             f"its terms are {sorted(known)}.")
+
+    def _train_epoch(self, stage: Stage, data: list[torch.Tensor], optimizer: torch.optim.Optimizer,
+                     generator: torch.Generator, ctx: Ctx) -> dict[str, float]:
+        """One pass over shuffled batches; returns the epoch means of the raw terms, their weights and the total."""
+        self.model_.train()
+        active = [(name, w) for name, w in stage.weights.items() if name not in self.disable]
+        batches = index_batches(len(data[0]), self.batch_size, generator)
+        sums = torch.zeros(len(stage.names) + 1, dtype=torch.float64, device=self.device_)
+        for idx in batches:
+            idx = idx.to(self.device_)
+            batch = Batch([X[idx] for X in data], idx)
+            if stage.before_step is not None:
+                stage.before_step(self.model_, batch, ctx)
+            out = (stage.forward or self.forward)(self.model_, batch, ctx)
+            if stage.after_forward is not None:
+                stage.after_forward(self.model_, batch, out, ctx)
+            terms = stage.terms(self.model_, out, batch, ctx)
+            if tuple(terms) != stage.names:
+                raise RuntimeError(f"{type(self).__name__} stage {stage.name!r} gave terms {list(terms)}, "
+                                   f"but declares {list(stage.names)}.")
+            loss = sum(terms[name] if w == 1.0 else w * terms[name] for name, w in active)
+            if isinstance(loss, torch.Tensor) and loss.requires_grad:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+            if stage.after_step is not None:
+                stage.after_step(self.model_, batch, out, ctx)
+            values = [terms[name].detach() for name in stage.names] + [torch.as_tensor(loss).detach()]
+            sums += torch.stack([v.to(device=self.device_, dtype=torch.float64) for v in values])
+        means = (sums / len(batches)).tolist()  # one host transfer per epoch
+        record = dict(zip([*stage.names, "total"], means))
+        record.update({f"{name} weight": float(w) for name, w in stage.weights.items()})
+        return record
+
+    # ----------------------------------------------------------------- inference
+    def infer(self, data: list[torch.Tensor], fn: Callable[[nn.Module, list[torch.Tensor]], Any]) -> Any:
+        """fn(model, views) over the whole data set, in eval mode and without gradients, `inference_chunk` samples
+        at a time; a tensor result is concatenated, a list of per-view tensors concatenated view by view."""
+        self.model_.eval()
+        n, size = len(data[0]), self.inference_chunk or len(data[0])
+        with torch.no_grad():
+            parts = [fn(self.model_, [X[i:i + size] for X in data]) for i in range(0, n, size)]
+        if isinstance(parts[0], torch.Tensor):
+            return torch.cat(parts)
+        return [torch.cat(per_view) for per_view in zip(*parts)]
+
+    def predict_proba_tensor(self, data: list[torch.Tensor]) -> torch.Tensor:
+        """Soft assignments of the whole data set."""
+        return self.infer(data, self.soft_assign)
+
+    def _as_tensors(self, Xs: Sequence[np.ndarray]) -> list[torch.Tensor]:
+        return [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in self._check_fitted_views(Xs)]
+
+    def predict_proba(self, Xs: Sequence[np.ndarray]) -> np.ndarray:
+        """Cluster probabilities (n, k) of new or fitted data."""
+        return self.predict_proba_tensor(self._as_tensors(Xs)).cpu().numpy()
+
+    def transform(self, Xs: Sequence[np.ndarray]) -> np.ndarray:
+        """The representation the method clusters, (n, d), for visualisation."""
+        return self.infer(self._as_tensors(Xs), self.embed).cpu().numpy()
+
+    def _predict(self, views: list[np.ndarray]) -> np.ndarray:
+        return self.predict_proba(views).argmax(axis=1)

@@ -1,5 +1,0 @@
-"""One trainer for every deep method."""
-
-from .trainer import DeepClusterer, Stage, resolve_device
-
-__all__ = ["DeepClusterer", "Stage", "resolve_device"]
