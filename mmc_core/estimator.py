@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import warnings
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
@@ -44,6 +45,16 @@ def select_view(views: Sequence[np.ndarray], view: int) -> np.ndarray:
             f"view={view} is out of range: the data has {len(views)} view(s), valid indices 0..{len(views) - 1}."
         )
     return views[view]
+
+
+def warn_constant_views(views: Sequence[np.ndarray]) -> None:
+    """Warn about a view whose every feature is constant: it carries no information, and a method given only such
+    views returns a partition of the row order, not of the data."""
+    for v, X in enumerate(views):
+        if len(X) > 1 and not np.any(X != X[0]):
+            warnings.warn(f"View {v} is constant (every feature has zero variance over the {len(X)} samples): it "
+                          "carries no information for clustering. Check how it was loaded, or drop it.",
+                          UserWarning, stacklevel=4)
 
 
 def resolve_seed(random_state: int | None) -> int:
@@ -89,6 +100,7 @@ class MultiViewClusterer:
         (convergence plots); the other methods ignore it."""
         validate_params(self)
         views = check_views(Xs)
+        warn_constant_views(views)
         if views[0].shape[0] < self.n_clusters:
             raise ValueError(f"{views[0].shape[0]} samples cannot form {self.n_clusters} clusters.")
         if y is not None and len(y) != views[0].shape[0]:

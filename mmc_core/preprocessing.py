@@ -6,7 +6,6 @@ view and feature by feature. Inputs are never modified; the result is a list of 
 
 from __future__ import annotations
 
-import warnings
 from typing import Callable, Sequence
 
 import numpy as np
@@ -55,28 +54,17 @@ def check_float32_range(views: Sequence[np.ndarray]) -> None:
                              "scaling 'minmax' or 'zscore', or divide the view by a constant).")
 
 
-def _warn_constant_views(views: Sequence[np.ndarray]) -> None:
-    """Warn about a view whose every feature is constant: it carries no information, and a method given only such
-    views returns a partition of the row order, not of the data."""
-    for v, X in enumerate(views):
-        if len(X) > 1 and not np.any(X != X[0]):
-            warnings.warn(f"View {v} is constant (every feature has zero variance over the {len(X)} samples): it "
-                          "carries no information for clustering. Check how it was loaded, or drop it.",
-                          UserWarning, stacklevel=3)
-
-
 def scale_views(views: Sequence[np.ndarray], method: str = "none") -> list[np.ndarray]:
     """Scale every view with `method` (one of SCALING_METHODS); return float32 copies.
 
     "minmax": per feature to [0, 1]; "zscore": per feature to mean 0, std 1; "l2": each row to unit
     norm; "none": unchanged values. Statistics are computed in float64, then cast: a result beyond float32's range
-    is refused (check_float32_range). A constant view is warned about (UserWarning), not refused.
+    is refused (check_float32_range).
     """
     if method not in _SCALERS:
         raise ValueError(f"Unknown scaling method {method!r}; choose one of {', '.join(SCALING_METHODS)}.")
     scaler = _SCALERS[method]
     views = check_views(views)
-    _warn_constant_views(views)
     # The scalers build new arrays and astype copies, so the caller's arrays are never written to.
     scaled = [X if scaler is None else scaler(X) for X in views]
     check_float32_range(scaled)

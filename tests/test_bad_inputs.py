@@ -13,15 +13,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from mmc_core import __main__ as cli
 from mmc_core import reported
 from mmc_core.data import UnknownDatasetError, canonical_name, get_entry, load_dataset
 from mmc_core.data import fetch as fetch_mod
 from mmc_core.data.registry import is_available
+from mmc_core.deep import index_batches
 from mmc_core.experiments import runner
 from mmc_core.experiments.runner import RunSpec, read_record, run_grid
 from mmc_core.io import atomic_write_text
+from mmc_core.methods import make
 from mmc_core.metrics import evaluate
 from mmc_core.paths import PROJECT_ROOT, REPORTED_DIR, data_dir
 from mmc_core.preprocessing import check_float32_range, scale_views
@@ -279,13 +282,29 @@ def test_fetch_removes_its_own_stale_part_leftovers(tmp_path):
 
 
 def test_constant_view_is_warned_about_by_index():
-    varied = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0]])  # one constant column: no warning
+    """Every method warns at fit (a constant view's partition would come from the row order, not the data)."""
+    varied = np.array([[1.0, 5.0], [2.0, 5.0], [3.0, 5.0], [4.0, 5.0]])  # one constant column: no warning
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        scale_views([varied], "minmax")
-    with pytest.warns(UserWarning, match=r"View 1 is constant \(every feature has zero variance"):
-        out = scale_views([varied, np.full((3, 4), 7.0)], "minmax")
-    assert len(out) == 2  # warned, not refused
+        make("amkm", 2).fit([varied])
+    for name in ("amkm", "simvc"):
+        with pytest.warns(UserWarning, match=r"View 1 is constant \(every feature has zero variance"):
+            labels = make(name, 2, **({"epochs": 1} if name == "simvc" else {})).fit_predict(
+                [varied, np.full((4, 4), 7.0)])
+        assert len(labels) == 4  # warned, not refused
+
+
+def test_deep_methods_refuse_values_beyond_float32():
+    with pytest.raises(ValueError, match=r"View 0 has values up to \|x\| = 1e\+39"):
+        make("simvc", 2, epochs=1).fit([np.array([[1.0], [1e39], [0.0], [2.0]])])
+
+
+@pytest.mark.parametrize("n", [201, 101, 7, 3])
+def test_every_sample_is_in_exactly_one_batch(n):
+    """n % batch_size == 1 used to train one batch twice and another never; n == batch_size + 1 raised IndexError."""
+    batches = index_batches(n, 100 if n > 100 else 2, torch.Generator().manual_seed(0))
+    assert sorted(torch.cat(batches).tolist()) == list(range(n))
+    assert min(len(b) for b in batches) >= 2
 
 
 def test_values_beyond_float32_are_refused_with_the_fix():

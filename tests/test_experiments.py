@@ -253,12 +253,18 @@ def test_choose_methods_narrows_in_the_notebooks_order():
 def test_a_label_names_the_row_but_not_the_run():
     """A label is not part of a run's identity: config id and cache path, hence the shipped runs' ids, stay as
     they were without it."""
-    params = {"device": "auto", "disable": ("feature_consistency",)}  # SDCIB "remove I(H;H)" as shipped
+    params = {"device": "auto", "disable": ("feature_consistency",)}
     plain = make_grid([("sdcib", params)], ["Event"], 1)[0]
     labelled = make_grid([("sdcib", params, "remove I(H;H)")], ["Event"], 1)[0]
     assert labelled.label == "remove I(H;H)" and plain.label is None and "label" not in labelled.config
     assert labelled.config_id == plain.config_id
-    assert labelled.cache_path(settings_module.REFERENCE_RUNS_DIR).exists(), "the shipped run is still found"
+    shipped = sorted(settings_module.REFERENCE_RUNS_DIR.rglob("seed0.json"))
+    assert shipped, "reference/runs/ holds shipped runs"
+    for path in shipped:
+        record = json.loads(path.read_text())
+        spec = runner.RunSpec(record["method"], record["dataset"], 0, record["params"], record["scaling"],
+                              tuple(record.get("outputs", ())), label="a row")
+        assert spec.cache_path(settings_module.REFERENCE_RUNS_DIR) == path, "a labelled spec finds its shipped run"
 
 
 def test_labels_come_from_the_specs_not_the_stored_records(tmp_path, monkeypatch):

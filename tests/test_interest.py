@@ -117,12 +117,16 @@ def test_median_cap():
 @pytest.mark.parametrize("label_term", ["paper", "ratio"])
 def test_weights_at_most_one(label_term):
     h = 3 * torch.randn(40, 8, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
-    w = interest_values(h, soft(40), soft(40, seed=2), label_term=label_term)
+    p, q = soft(40), soft(40, seed=2)
+    parts = interest_values(h, p, q, label_term=label_term, return_parts=True)
+    w = parts["w"]
     assert w.shape == (40,) and (w >= 0).all() and (w <= 1).all()
     if label_term == "paper":  # exp(c - max exp(c)) <= exp(c - e^c) <= 1/e
         assert (w <= 1 / math.e + 1e-12).all()
-    else:  # the most consistent sample with eta~ = 1 reaches exactly 1
-        assert float(w.max()) <= 1.0
+    else:  # the most consistent sample keeps its full vote share: consistency 1, so w = eta~ there (and <= 1)
+        top = int(torch.argmax(torch.cosine_similarity(p, q, dim=1)))
+        assert float(parts["consistency"][top]) == pytest.approx(1.0, abs=1e-12)
+        assert float(w[top]) == pytest.approx(float(parts["eta_tilde"][top]), abs=1e-12)
 
 
 def test_the_two_readings_differ_by_a_batch_constant():

@@ -174,3 +174,41 @@ def test_dockerfile_sets_no_matplotlib_backend():
     """A backend in the image's environment (e.g. Agg) stops notebooks in its JupyterLab from showing figures."""
     lines = [line for line in (ROOT / "Dockerfile").read_text().splitlines() if not line.lstrip().startswith("#")]
     assert not [line for line in lines if "MPLBACKEND" in line], "the Dockerfile must not set MPLBACKEND"
+
+
+def package_imports() -> dict[str, set[str]]:
+    """For every top-level unit of mmc_core (a subpackage or a module), the other units it imports."""
+    import ast
+
+    root = ROOT / "mmc_core"
+    graph: dict[str, set[str]] = {}
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        unit = parts[0]
+        package = parts[:-1]
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                base = list(package)[: len(package) - (node.level - 1)] if node.level > 1 else list(package)
+                target = [*base, *(node.module.split(".") if node.module else [])]
+                names = [target] if node.module else [[*base, alias.name] for alias in node.names]
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                modules = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+                names = [m.split(".")[1:] for m in modules if m.startswith("mmc_core.")]
+            else:
+                continue
+            for target in names:
+                if target and target[0] != unit:
+                    graph.setdefault(unit, set()).add(target[0])
+    return graph
+
+
+def test_no_import_cycle_between_packages():
+    """The layers import downwards only: e.g. the deep engine never imports a method, data never imports methods."""
+    graph = package_imports()
+    assert "methods" not in graph.get("deep", set()) and "methods" not in graph.get("data", set())
+
+    def reaches(start: str, goal: str, seen: set[str]) -> bool:
+        return any(nxt == goal or (nxt not in seen and reaches(nxt, goal, seen | {nxt})) for nxt in graph.get(start, ()))
+
+    cycles = sorted(unit for unit in graph if reaches(unit, unit, {unit}))
+    assert not cycles, {unit: sorted(graph[unit]) for unit in cycles}

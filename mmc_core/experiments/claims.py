@@ -100,6 +100,7 @@ def row_means(summary: pd.DataFrame, metric: str = "acc", column: str = "row") -
 
 
 def _on(means: pd.DataFrame) -> str:
+    """The datasets a claim was tested on, as its `data` field."""
     return ", ".join(means.index)
 
 

@@ -192,7 +192,7 @@ def run_grid(
     profile: str | None = None,
     compute: bool = True,
 ) -> pd.DataFrame:
-    """Run every spec not already in the cache; return one row per run (cached and new).
+    """Run every spec not already in the cache; return one row per run (cached and new), labelled by its spec.
 
     cache_dir: "default" = <results>/cache, None = no cache. n_jobs > 1 runs in parallel processes, each limited
     to one BLAS thread (two 2-thread processes on 2 cores run slower than one). profile: recorded in each new
@@ -226,7 +226,7 @@ def run_grid(
             for result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
                 done.append(result)
                 bar.update()
-    frame = pd.DataFrame(done)
+    frame = label_runs(pd.DataFrame(done), specs)
     if not keep_labels:
         frame = frame.drop(columns=[c for c in ("labels", "output_data") if c in frame])
     return frame

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -10,9 +9,10 @@ from typing import Any
 import pandas as pd
 
 from ..data import list_datasets
+from ..params import Device
 from ..paths import REFERENCE_RUNS_DIR
 from .profiles import PROFILES, Profile, get_profile
-from .runner import RunSpec, label_runs, run_grid
+from .runner import RunSpec, run_grid
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class RunSettings:
     def grid(self, specs: list[RunSpec], n_jobs: int = 1, keep_labels: bool = False) -> pd.DataFrame:
         """Run the specs under this profile (cache in the results directory, profile recorded with each run), or,
         in the reference profile, read them from the shipped reference store without computing anything. Each run
-        gets its spec's label (the row it stands for; see runner.label_runs)."""
+        carries its spec's label (the row it stands for; see runner.label_runs)."""
         if not self.profile.computes:
             specs = self._complete_datasets(specs)
             results = run_grid(specs, cache_dir=REFERENCE_RUNS_DIR, progress=False, keep_labels=keep_labels,
@@ -41,8 +41,8 @@ class RunSettings:
                 raise ValueError("No shipped reference run matches this notebook's runs (reference/runs/ holds "
                                  "none of them): run it with profile='full' instead, or ship its runs "
                                  "(reference/README.md says how).")
-            return label_runs(results, specs)
-        return label_runs(run_grid(specs, n_jobs=n_jobs, keep_labels=keep_labels, profile=self.profile.name), specs)
+            return results
+        return run_grid(specs, n_jobs=n_jobs, keep_labels=keep_labels, profile=self.profile.name)
 
     def _complete_datasets(self, specs: list[RunSpec]) -> list[RunSpec]:
         """The specs of the datasets on which every configuration asked for has at least one shipped run; a
@@ -113,7 +113,7 @@ def _check_choice(profile: Any, device: Any) -> None:
     if not isinstance(profile, str) or profile not in PROFILES:
         raise ValueError(f"profile={profile!r} is not valid: profile must be one of {', '.join(PROFILES)} "
                          "(e.g. -p profile quick).")
-    if not isinstance(device, str) or re.fullmatch(r"auto|cpu|cuda(:\d+)?", device) is None:
+    if not Device().accepts(device):
         raise ValueError(f"device={device!r} is not valid: device must be auto, cpu, cuda or cuda:N "
                          "(e.g. -p device cpu or -p device cuda:0).")
 

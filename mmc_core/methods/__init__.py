@@ -7,6 +7,7 @@ import pkgutil
 from typing import Callable
 
 from ..estimator import MultiViewClusterer, SingleViewClusterer, check_views
+from ..params import constructor_parameters
 
 _REGISTRY: dict[str, type[MultiViewClusterer]] = {}
 
@@ -41,8 +42,15 @@ def method_class(name: str) -> type[MultiViewClusterer]:
 
 
 def make(name: str, n_clusters: int, random_state: int | None = 0, **params) -> MultiViewClusterer:
-    """Build the method `name` (case-insensitive) with its parameters."""
-    return method_class(name)(n_clusters=n_clusters, random_state=random_state, **params)
+    """Build the method `name` (case-insensitive) with its parameters; a parameter it does not take is an error
+    that lists the ones it does (their values are checked at fit)."""
+    cls = method_class(name)
+    accepted = constructor_parameters(cls)
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        raise ValueError(f"{cls.__name__} takes no parameter {', '.join(unknown)}; its parameters are "
+                         f"{', '.join(accepted)}.")
+    return cls(n_clusters=n_clusters, random_state=random_state, **params)
 
 
 def _import_all() -> None:
