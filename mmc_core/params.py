@@ -106,6 +106,16 @@ class Widths(Constraint):
         return "a list of integer widths >= 1" + ("" if self.allow_empty else ", at least one (e.g. (512, 256))")
 
 
+class EpochList(Constraint):
+    """A list or tuple of epoch numbers (integers >= 0), possibly empty."""
+
+    def accepts(self, value: Any) -> bool:
+        return isinstance(value, (list, tuple)) and all(_is_integer(e) and e >= 0 for e in value)
+
+    def __str__(self) -> str:
+        return "a list of epoch numbers (integers >= 0)"
+
+
 class Names(Constraint):
     """A list or tuple of strings (e.g. the loss terms to disable)."""
 

@@ -17,6 +17,8 @@ import sys
 
 from mmc_core.experiments import make_grid, run_grid
 from mmc_core.experiments.runner import RunSpec
+from mmc_core.data.derived import derived_name
+from mmc_core.methods.ddmc import DDMC
 from mmc_core.methods.idmc import IDMC
 from mmc_core.methods.sdcib import READINGS, SDCIB
 
@@ -57,6 +59,27 @@ def sdcib_claims(dataset: str, seeds: int, layer_seeds: int) -> list[RunSpec]:
     return specs
 
 
+def ddmc_claims(dataset: str, seeds: int) -> list[RunSpec]:
+    """DDMC's ablation rows (the full one is its main-table row), its fusion variant (ddmc/04) and its convergence
+    run (ddmc/05) on one dataset."""
+    specs = [s for row in DDMC.ABLATIONS.values() for s in deep("ddmc", [dataset], seeds, **row)]
+    specs += deep("ddmc", [dataset], seeds, combine="fuse")
+    return specs + make_grid([("ddmc", FULL)], [dataset], 1, outputs=("history",))
+
+
+def ddmc_figures(dataset: str) -> list[RunSpec]:
+    """The seed-0 run whose representation ddmc/06 draws at 0/25/50/75/100 epochs."""
+    return make_grid([("ddmc", {**FULL, "snapshot_epochs": [0, 25, 50, 75, 100]})], [dataset], 1,
+                     outputs=("tsne_snapshots",))
+
+
+def ddmc_controlled(dataset: str, seeds: int) -> list[RunSpec]:
+    """ddmc/04's controlled test: enhance and fuse on the dataset with a growing share of the other views' rows
+    shuffled."""
+    names = [derived_name(dataset, share) for share in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    return deep("ddmc", names, seeds) + deep("ddmc", names, seeds, combine="fuse")
+
+
 BATCHES = {
     # SDCIB's table, Event column (the one printed dataset present here): classical rows 20 seeds, SDCIB 20
     # seeds, SiMVC/CoMVC 5 seeds (a few minutes a run), the slow deep rows 2 seeds at their published epochs.
@@ -78,6 +101,13 @@ BATCHES = {
     "msrc-idmc": idmc_claims("MSRC-v1", 5),
     "msrc-sdcib": sdcib_claims("MSRC-v1", 5, 5) + make_grid(CLASSICAL_SDCIB, ["MSRC-v1"], 10)
     + deep("dealmvc", ["MSRC-v1"], 3) + deep("icmvc", ["MSRC-v1"], 3) + deep("divide", ["MSRC-v1"], 3),
+    # DDMC (ddmc/01-06): its rows, ablation, fusion variant, convergence and figures on three datasets, 5 seeds; the
+    # controlled uneven-quality test and the alpha/beta grid (seed 0) on MSRC-v1
+    "ddmc-msrc": ddmc_claims("MSRC-v1", 5) + ddmc_controlled("MSRC-v1", 5) + ddmc_figures("MSRC-v1")
+    + [s for a in (0.01, 0.1, 1.0, 10.0) for b in (0.01, 0.1, 1.0, 10.0)
+       for s in deep("ddmc", ["MSRC-v1"], 1, alpha=a, beta=b)],
+    "ddmc-event": ddmc_claims("Event", 5) + ddmc_figures("Event"),
+    "ddmc-landuse": ddmc_claims("LandUse-21", 5),
 }
 
 

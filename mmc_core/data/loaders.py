@@ -20,9 +20,10 @@ import scipy.io
 import scipy.sparse
 
 from mmc_core import paths
+from mmc_core.data.derived import derive, split_derived
 from mmc_core.data.registry import (
-    MANIFEST_NAME, DatasetEntry, DatasetUnavailable, DataSchemaError, check_file, fetch_hint, get_entry,
-    parent_view_indices, sha256_file, unavailable,
+    MANIFEST_NAME, DatasetEntry, DatasetUnavailable, DataSchemaError, canonical_name, check_file, fetch_hint,
+    get_entry, parent_view_indices, sha256_file, unavailable,
 )
 
 LABEL_KEYS = ("Y", "y", "gnd", "truelabel")
@@ -212,7 +213,11 @@ def _zero_based(labels: np.ndarray) -> np.ndarray:
 
 
 def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Dataset:
-    """Load a registered multi-view dataset (files verified against the registry; view subsets resolved)."""
+    """Load a registered multi-view dataset (files verified against the registry; view subsets resolved), or a derived
+    one (mmc_core.data.derived: a registered dataset with views degraded for a controlled experiment)."""
+    base, share = split_derived(canonical_name(name))
+    if share is not None:
+        return derive(load_dataset(base, data_dir), share)
     entry = get_entry(name)
     if entry.kind != "multiview":
         raise DataSchemaError(f"{entry.name} is an image set: use load_image_dataset({entry.name!r})")

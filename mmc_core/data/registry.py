@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from mmc_core import paths
+from mmc_core.data.derived import derived_name, split_derived
 from mmc_core.preprocessing import SCALING_METHODS
 
 PAPERS = ("IDMC", "DDMC", "SDCIB", "Multi-DProxy", "substitute")
@@ -290,6 +291,9 @@ def canonical_name(name: str) -> str:
     UnknownDatasetError with the close matches."""
     if not isinstance(name, str):
         raise TypeError(f"a dataset name is a string such as 'Event', got {name!r}")
+    base, share = split_derived(name)
+    if share is not None:
+        return derived_name(canonical_name(base), share)
     entries = load_registry()
     by_lower = {n.lower(): n for n in entries}
     if name.lower() in by_lower:
@@ -303,8 +307,8 @@ def canonical_name(name: str) -> str:
 
 
 def get_entry(name: str) -> DatasetEntry:
-    """The registry entry for `name`, spelled in any way canonical_name accepts."""
-    return load_registry()[canonical_name(name)]
+    """The registry entry for `name`, spelled in any way canonical_name accepts (a derived dataset: its base's)."""
+    return load_registry()[split_derived(canonical_name(name))[0]]
 
 
 # ----------------------------------------------------------------------------------------------- files

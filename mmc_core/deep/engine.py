@@ -35,7 +35,7 @@ from tqdm.auto import tqdm
 
 from ..estimator import MultiViewClusterer
 from ..metrics import evaluate
-from ..params import Boolean, Device, Interval, Names, NoneValue, Options
+from ..params import Boolean, Device, EpochList, Interval, Names, NoneValue, Options
 from ..preprocessing import check_float32_range
 from ..seeding import seed_everything
 
@@ -115,6 +115,7 @@ class DeepClusterer(MultiViewClusterer):
         "epochs": Interval(int, 1), "batch_size": Interval(int, 2), "lr": Interval(float, 0, closed="neither"),
         "lr_step": [NoneValue(), Interval(int, 1)], "lr_gamma": Interval(float, 0, 1, closed="right"),
         "disable": Names(), "selection": Options(("last", "min_loss")), "device": Device(), "progress": Boolean(),
+        "snapshot_epochs": EpochList(),
     }
     on_epoch_start: Hook | None = None
     before_step: Hook | None = None
@@ -134,6 +135,7 @@ class DeepClusterer(MultiViewClusterer):
         selection: str = "last",
         device: str = "auto",
         progress: bool = False,
+        snapshot_epochs: Sequence[int] = (),
     ):
         super().__init__(n_clusters, random_state)
         given = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_gamma": lr_gamma}
@@ -145,6 +147,7 @@ class DeepClusterer(MultiViewClusterer):
         self.selection = selection
         self.device = device
         self.progress = progress
+        self.snapshot_epochs = snapshot_epochs
 
     # ----------------------------------------------------------------- what a method provides
     def build(self, dims: list[int]) -> nn.Module:  # pragma: no cover - abstract
@@ -184,7 +187,9 @@ class DeepClusterer(MultiViewClusterer):
 
     # ----------------------------------------------------------------- training
     def _fit(self, views: list[np.ndarray]) -> None:
-        """Train on the views. Labels given to `fit`, if any, only fill ACC/NMI/PUR per epoch in `history_`."""
+        """Train on the views. Labels given to `fit`, if any, only fill ACC/NMI/PUR per epoch in `history_`. The
+        representation (`embed`) of the training data is kept in `snapshots_[e]` before each epoch e listed in
+        `snapshot_epochs` (counted over all stages from 0; the number of epochs in all = after the last one)."""
         check_float32_range(views)
         seed_everything(self.seed_)
         generator = torch.Generator().manual_seed(self.seed_)  # batch shuffling
@@ -196,6 +201,7 @@ class DeepClusterer(MultiViewClusterer):
         ctx: Ctx = {"n_samples": len(data[0])}
         records: list[dict[str, Any]] = []
         best_loss, best_state = float("inf"), None
+        self.snapshots_: dict[int, np.ndarray] = {}
         bar = tqdm(total=sum(s.epochs for s in stages), desc=type(self).__name__, disable=not self.progress,
                    unit="epoch")
         for stage in stages:
@@ -204,6 +210,7 @@ class DeepClusterer(MultiViewClusterer):
             schedule = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step, gamma=self.lr_gamma)
             for epoch in range(stage.epochs):
                 ctx.update(stage=stage.name, epoch=epoch, epochs=stage.epochs)
+                self._snapshot(data, len(records))
                 if stage.on_epoch_start is not None:
                     with torch.no_grad():
                         stage.on_epoch_start(self.model_, data, ctx)
@@ -219,10 +226,15 @@ class DeepClusterer(MultiViewClusterer):
                 bar.update()
                 bar.set_postfix_str(f"{stage.name} loss {record['total']:.4f}")
         bar.close()
+        self._snapshot(data, len(records))
         if best_state is not None:
             self.model_.load_state_dict(best_state)
         self.history_ = pd.DataFrame.from_records(records)
         self.labels_ = self.training_labels(data)
+
+    def _snapshot(self, data: list[torch.Tensor], epoch: int) -> None:
+        if epoch in self.snapshot_epochs:
+            self.snapshots_[epoch] = self.infer(data, self.embed).cpu().numpy()
 
     def _check_disable(self, stages: list[Stage]) -> None:
         """Every name in `disable` must be a loss term some stage declares."""

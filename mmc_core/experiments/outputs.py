@@ -6,7 +6,9 @@ stored in the run record, so a figure can be redrawn from a shipped run without 
 - history: the loss terms and ACC/NMI/PUR per epoch (labels given to `fit` only to score each epoch);
 - tsne: a 2-D t-SNE of the representation the method clusters (`model.transform`), with the classes to colour it;
 - tsne_inputs: a 2-D t-SNE of the concatenated input views (the "before training" picture), with the classes;
-- interest: IDMC's interest values of one fixed batch of 100 samples, per view (Figure 6).
+- interest: IDMC's interest values of one fixed batch of 100 samples, per view (Figure 6);
+- tsne_snapshots: a 2-D t-SNE of the representation at each epoch of the run's `snapshot_epochs` (a deep method's
+  parameter), with the classes — the picture of a representation forming during training.
 """
 
 from __future__ import annotations
@@ -48,8 +50,18 @@ def _interest(model: Any, views: list[np.ndarray], labels: np.ndarray) -> list[l
     return [np.asarray(v, dtype=float).round(6).tolist() for v in model.interest_of([X[batch] for X in views])]
 
 
+def _tsne_snapshots(model: Any, views: list[np.ndarray], labels: np.ndarray) -> dict[str, Any]:
+    snapshots = getattr(model, "snapshots_", {})
+    if not snapshots:
+        raise ValueError("The output tsne_snapshots needs a deep method run with snapshot_epochs, e.g. "
+                         "params {'snapshot_epochs': [0, 50, 100]}.")
+    return {"epochs": sorted(snapshots), "xy": [np.round(tsne_2d(snapshots[e]), 3).tolist() for e in sorted(snapshots)],
+            "classes": labels.tolist()}
+
+
 OUTPUTS: dict[str, Callable[[Any, list[np.ndarray], np.ndarray], Any]] = {
     "history": _history, "tsne": _tsne, "tsne_inputs": _tsne_inputs, "interest": _interest,
+    "tsne_snapshots": _tsne_snapshots,
 }
 NEEDS_LABELS = {"history"}  # outputs for which fit() is given the labels (to score each epoch, never to train)
 

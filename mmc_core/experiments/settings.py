@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from ..data import list_datasets
+from ..data.derived import split_derived
 from ..params import Device
 from ..paths import REFERENCE_RUNS_DIR
 from .profiles import PROFILES, Profile, get_profile
@@ -144,7 +145,8 @@ def resolve_settings(
         present = [d for d in wanted if registry.loc[d, "available"]]
     else:  # reference: a dataset is there when runs on it are shipped (the data itself is not needed), and
         # unless datasets were named, every dataset with shipped runs is shown (substitutes run narrowed)
-        shipped = sorted(p.name for p in REFERENCE_RUNS_DIR.glob("*") if p.is_dir())
+        shipped = sorted(p.name for p in REFERENCE_RUNS_DIR.glob("*")  # derived (controlled) data sets are the
+                         if p.is_dir() and split_derived(p.name)[1] is None)  # notebooks' own, never shown by default
         wanted += [] if datasets else [d for d in shipped if d not in wanted]
         present = [d for d in wanted if d in shipped]
     absent = {d: registry.loc[d, "how_to_obtain"] for d in wanted if not registry.loc[d, "available"]}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -119,3 +120,24 @@ def compare(
             "erratum": bool(getattr(r, "erratum", False)),
         })
     return pd.DataFrame.from_records(records)
+
+
+def dominance_table(datasets: Sequence[str], seed: int = 0) -> pd.DataFrame:
+    """Per dataset, the view DDMC takes as dominant without labels (highest K-means silhouette of the min-max scaled
+    view) and every view's silhouette; a dataset whose files are not here says so."""
+    from ..data import DatasetUnavailable, load_dataset
+    from ..dominance import choose_dominant
+    from ..preprocessing import scale_views
+
+    rows = []
+    for name in datasets:
+        try:
+            ds = load_dataset(name)
+        except DatasetUnavailable:
+            rows.append({"dataset": name, "dominant view": "data not here"})
+            continue
+        choice = choose_dominant(scale_views(ds.views, "minmax"), ds.n_clusters, seed)
+        rows.append({"dataset": name, "dominant view": f"{choice.view} ({ds.view_names[choice.view]})",
+                     **{f"silhouette {v} ({n})": round(s, 3) for v, (n, s) in enumerate(zip(ds.view_names,
+                                                                                           choice.scores))}})
+    return pd.DataFrame(rows).set_index("dataset")

@@ -1,5 +1,5 @@
 """Loss terms on soft cluster assignments shared by several methods: the cluster-balance regulariser, soft-target
-cross-entropy, and the mean squared reconstruction error of every view."""
+cross-entropy, balanced (Sinkhorn-Knopp) targets, and the mean squared reconstruction error of every view."""
 
 from __future__ import annotations
 
@@ -29,3 +29,17 @@ def soft_target_cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> to
 def reconstruction_mse(views: Sequence[torch.Tensor], reconstructions: Sequence[torch.Tensor]) -> torch.Tensor:
     """sum_v mean squared reconstruction error of view v (per element, as MFLVC's published runs)."""
     return sum(F.mse_loss(r, x) for x, r in zip(views, reconstructions))
+
+
+@torch.no_grad()
+def sinkhorn_targets(assignments: torch.Tensor, n_iters: int = 3, eps: float = 0.05) -> torch.Tensor:
+    """Balanced targets for soft assignments (n, K), as SwAV's: the sharpened assignments exp(log A / eps),
+    alternately rescaled so that every cluster receives n/K of the mass and every sample a mass of 1 (Sinkhorn-Knopp,
+    n_iters rounds). Rows sum to 1; column sums approach n/K (exactly after the final column step, up to the last
+    row normalisation). Computed in log space so a small eps cannot overflow."""
+    n, k = assignments.shape
+    log_q = torch.log(assignments.clamp_min(1e-12)) / eps
+    for _ in range(n_iters):
+        log_q = log_q - torch.logsumexp(log_q, dim=0, keepdim=True) + math.log(n / k)  # columns: mass n / K
+        log_q = log_q - torch.logsumexp(log_q, dim=1, keepdim=True)  # rows: mass 1
+    return log_q.exp()
