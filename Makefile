@@ -5,7 +5,7 @@
 #   make reproduce PROFILE=full SEEDS=5 DATASETS=MSRC-v1 NOTEBOOKS=notebooks/idmc/02_table2_ablation.ipynb  (narrowed)
 #   make data DATA_MIRROR=DIR      fill the data directory from a local mirror (else download), checking sha256
 #   make lab                       JupyterLab on the notebooks
-#   make bench                     seconds per epoch / per run: IDMC, MFLVC (Handwritten, Scene-15), SDCIB (Event)
+#   make bench                     seconds per epoch / per run: IDMC, MFLVC (Handwritten, Scene-15), SDCIB, DDMC (Event)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 

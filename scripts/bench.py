@@ -3,7 +3,7 @@
     python scripts/bench.py [--cases idmc:Handwritten sdcib:Event ...] [--epochs 3] [--device auto]
 
 Times `fit` over a few epochs minus a 1-epoch fit, after a discarded first fit (first-call overheads excluded),
-and prints a table. The per-run figure multiplies by each method's full training length (IDMC, SDCIB 100 epochs;
+and prints a table. The per-run figure multiplies by each method's full training length (IDMC, SDCIB, DDMC 100 epochs;
 MFLVC 200+50+50), so it is a projection, labelled as such. Run on an idle machine: other processes on the same cores slow every number.
 """
 
@@ -20,9 +20,10 @@ from mmc_core.data import load_dataset
 from mmc_core.methods import make
 from mmc_core.preprocessing import scale_views
 
-FULL_EPOCHS = {"idmc": 100, "mflvc": 300, "simvc": 100, "comvc": 100, "sdcib": 100}
-DEFAULT_CASES = ["idmc:Handwritten", "idmc:Scene-15", "mflvc:Handwritten", "mflvc:Scene-15", "sdcib:Event"]
-BATCH = {"mflvc": 256}  # MFLVC's published batch size; the others use the DDC family's 100
+FULL_EPOCHS = {"idmc": 100, "mflvc": 300, "simvc": 100, "comvc": 100, "sdcib": 100, "ddmc": 100}
+DEFAULT_CASES = ["idmc:Handwritten", "idmc:Scene-15", "mflvc:Handwritten", "mflvc:Scene-15", "sdcib:Event",
+                 "ddmc:Event", "ddmc:MSRC-v1"]
+BATCH = {"mflvc": 256}  # MFLVC's published batch size; the others use their own default
 
 
 def time_fit(method: str, views, n_clusters: int, epochs: int, device: str) -> float:

@@ -203,3 +203,48 @@ def test_hidden_terms_help():
     assert claim.verdict == "holds" and claim.evidence == "Event: 0.303 vs 0.263"
     summary.loc[1, "acc_mean"] = 0.31
     assert c.hidden_terms_help(summary, REF).verdict == "does not hold"
+
+
+# DDMC ------------------------------------------------------------------------------------------------------------
+
+def test_ddmc_ablation_order_needs_full_best_and_ddc_worst():
+    good = {"full": 0.70, "DDC+FDL": 0.65, "DDC+CDL": 0.66, "DDC": 0.60}
+    claim = c.ddmc_ablation_ordered(_summary({"MSRC-v1": good, "Event": good}), REF)
+    assert claim.verdict == "holds" and claim.data == "Event, MSRC-v1"
+    assert "MSRC-v1: full 0.700, +FDL 0.650, +CDL 0.660, DDC 0.600" in claim.evidence
+    assert c.ddmc_ablation_ordered(_summary({"MSRC-v1": {**good, "DDC+CDL": 0.71}}), REF).verdict == "does not hold"
+    assert c.ddmc_ablation_ordered(_summary({"MSRC-v1": {**good, "DDC": 0.655}}), REF).verdict == "does not hold"
+    mixed = _summary({"MSRC-v1": good, "Event": {**good, "DDC": 0.99}})
+    assert c.ddmc_ablation_ordered(mixed, REF).verdict == "mixed"
+
+
+def test_enhancement_beats_fusion_per_dataset():
+    summary = _summary({"MSRC-v1": {"enhance": 0.64, "fuse": 0.72}, "Event": {"enhance": 0.50, "fuse": 0.45}})
+    claim = c.enhancement_beats_fusion(summary, REF)
+    assert claim.verdict == "mixed" and "MSRC-v1: enhance 0.640 vs fuse 0.720" in claim.evidence
+    summary.loc[summary.row == "enhance", "acc_mean"] = 0.9
+    assert c.enhancement_beats_fusion(summary, REF).verdict == "holds"
+
+
+def test_gain_must_grow_with_the_shuffled_share():
+    shares = {f"MSRC-v1~shuffled{s:g}": s for s in (0.0, 0.5, 1.0)}
+
+    def summary(gains: list[float]) -> pd.DataFrame:
+        return _summary({name: {"enhance": 0.5 + g, "fuse": 0.5} for name, g in zip(shares, gains)})
+
+    growing = c.gain_grows_with_unevenness(summary([-0.05, 0.0, 0.08]), shares, REF)
+    assert growing.verdict == "holds" and "share 1: +0.080" in growing.evidence and "Spearman 1.00" in growing.evidence
+    assert c.gain_grows_with_unevenness(summary([0.08, 0.0, -0.05]), shares, REF).verdict == "does not hold"
+    assert c.gain_grows_with_unevenness(summary([0.0, 0.1, 0.05]), shares, REF).verdict == "does not hold"  # rho 0.5
+    two = {k: v for k, v in list(shares.items())[:2]}
+    assert c.gain_grows_with_unevenness(summary([0.0, 0.1]), two, REF).verdict == "not testable here"
+    assert list(c.enhancement_gain_by_share(summary([-0.05, 0.0, 0.08]), shares).round(3)) == [-0.05, 0.0, 0.08]
+
+
+def test_beats_every_baseline_names_the_rows_not_run():
+    rows = pd.DataFrame([{"dataset": "MSRC-v1", "method_label": m, "acc_mean": v}
+                         for m, v in (("DDMC", 0.7), ("KM", 0.6), ("SEM", 0.65))])
+    claim = c.beats_every_baseline(rows, "DDMC", ["MSRC-v1"], REF, expected=["DDMC", "KM", "SEM", "DEMVC"])
+    assert claim.verdict == "holds" and claim.claim.endswith("rows not run: MSRC-v1: DEMVC")
+    rows.loc[rows.method_label == "SEM", "acc_mean"] = 0.75
+    assert c.beats_every_baseline(rows, "DDMC", ["MSRC-v1"], REF).verdict == "does not hold"

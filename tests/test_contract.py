@@ -28,6 +28,12 @@ SMALL: dict[str, dict] = {
                 "batch_size": 32, "kmeans_n_init": 2, "attention_heads": 2},
     "icmvc": {"gcn_widths": (32, 16), "epochs": 30, "lr": 1e-2},
     "divide": {"encoder_widths": (32, 16), "epochs": 30, "batch_size": 60},
+    "eamc": {"encoder_widths": (32, 16), "attention_widths": (16,), "discriminator_widths": (16,), "lr": 1e-3, "attention_lr": 1e-3, "epochs": 20, "batch_size": 60},
+    "demvc": {"encoder_widths": (32,), "embedding_dim": 8, "pretrain_epochs": 30, "max_iter": 60, "update_interval": 10, "batch_size": 60, "kmeans_n_init": 3},
+    "sem": {"encoder_widths": (64, 64), "feature_dim": 32, "high_feature_dim": 16, "lr": 1e-3, "epochs": 40, "batch_size": 32, "kmeans_n_init": 2},
+    "scmvc": {"encoder_widths": (64, 64), "feature_dim": 32, "high_feature_dim": 16, "fusion_widths": (32,), "lr": 1e-3, "epochs": 40, "batch_size": 32, "kmeans_n_init": 2},
+    "sslnmvc": {"encoder_widths": (64, 64), "feature_dim": 32, "high_feature_dim": 16, "lr": 1e-3, "epochs": 40, "batch_size": 32},
+    "ddmc": {"encoder_widths": (32, 16), "projection_dim": 8, "epochs": 20, "batch_size": 60},
 }
 METHODS = available()
 

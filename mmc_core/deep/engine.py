@@ -172,9 +172,10 @@ class DeepClusterer(MultiViewClusterer):
     def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
-    def trainable_parameters(self, model: nn.Module) -> list[nn.Parameter]:
-        """The parameters the trainer's optimizer updates; parts trained otherwise (SDCIB's critics, stepped in
-        a hook) are left out."""
+    def trainable_parameters(self, model: nn.Module) -> list[nn.Parameter] | list[dict[str, Any]]:
+        """What the trainer's optimizer updates: parameters, or Adam parameter groups (dicts with their own lr or
+        betas, e.g. EAMC's); parts trained otherwise (SDCIB's critics, EAMC's discriminators, stepped in a hook) are
+        left out."""
         return list(model.parameters())
 
     def embed(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:

@@ -1,7 +1,8 @@
 """The three-stage training of the MFLVC family (MFLVC, DealMVC) on the multi-level autoencoder
 (mmc_core.nn.MultiLevelAutoencoder): reconstruction pre-training; the method's own middle stage; fine-tuning of the
 views' assignments Q^v on K-means pseudo labels of their high-level features H^v. A method of the family declares
-only its network and its middle stage."""
+only its network and its middle stage. `PretrainedContrastiveClusterer`: the same pre-training followed by a
+method's own stages, without the fine-tuning (SEM, SCMVC, SSLNMVC)."""
 
 from __future__ import annotations
 
@@ -122,3 +123,45 @@ class MultiLevelClusterer(DeepClusterer):
     def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
         """The views' mean assignment (MFLVC's labels)."""
         return torch.stack(model.assignments(views)).mean(dim=0)
+
+
+class PretrainedContrastiveClusterer(DeepClusterer):
+    """Base of the MFLVC-derived methods without MFLVC's fine-tuning stage (SEM, SCMVC, SSLNMVC): a "pretrain" stage
+    (recon = sum_v mean squared reconstruction error, from the network's out["recons"]), then the subclass's
+    `contrastive_stages(epochs)`. Stage lengths: pretrain_epochs and `contrastive_epochs()` (default con_epochs); if
+    `epochs` is given it replaces them, split in proportion (as MultiLevelClusterer). Trainer defaults of the
+    family's published code: Adam lr 3e-4 at a constant rate, batch 256."""
+
+    trainer_defaults: ClassVar[dict[str, Any]] = {"batch_size": 256, "lr": 3e-4, "lr_gamma": 1.0}
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "pretrain_epochs": Interval(int, 0), "con_epochs": Interval(int, 0), "epochs": [NoneValue(), Interval(int, 1)],
+        "encoder_widths": Widths(), "feature_dim": Interval(int, 1), "high_feature_dim": Interval(int, 1),
+    }
+
+    def __init__(self, n_clusters: int, random_state: int | None, pretrain_epochs: int, con_epochs: int,
+                 epochs: int | None, encoder_widths: Sequence[int], feature_dim: int, high_feature_dim: int, **kwargs):
+        super().__init__(n_clusters, random_state, **kwargs)
+        self.pretrain_epochs, self.con_epochs, self.epochs = pretrain_epochs, con_epochs, epochs
+        self.encoder_widths, self.feature_dim, self.high_feature_dim = encoder_widths, feature_dim, high_feature_dim
+
+    def contrastive_epochs(self) -> int:
+        """Epochs after pre-training, at the published lengths."""
+        return self.con_epochs
+
+    def stage_epochs(self) -> tuple[int, int]:
+        """Epochs of (pretrain, the contrastive part) actually run."""
+        lengths = (self.pretrain_epochs, self.contrastive_epochs())
+        if sum(lengths) < 1:
+            raise ValueError(f"{type(self).__name__}: pretrain_epochs and con_epochs are both 0; give at least one "
+                             "stage an epoch.")
+        return lengths if self.epochs is None else split_epochs(self.epochs, lengths)
+
+    def contrastive_stages(self, epochs: int) -> list[Stage]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def stages(self) -> list[Stage]:
+        pre, con = self.stage_epochs()
+        return [Stage("pretrain", pre, self.pretrain_terms, {"recon": 1.0}), *self.contrastive_stages(con)]
+
+    def pretrain_terms(self, model: nn.Module, out: dict, batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
+        return {"recon": reconstruction_mse(batch, out["recons"])}

@@ -30,12 +30,15 @@ class RunSettings:
         """The profile whose runs this one stands for: the reference store holds full-profile runs."""
         return "full" if self.profile.name == "reference" else self.profile.name
 
-    def grid(self, specs: list[RunSpec], n_jobs: int = 1, keep_labels: bool = False) -> pd.DataFrame:
+    def grid(self, specs: list[RunSpec], n_jobs: int = 1, keep_labels: bool = False, partial: bool = False
+             ) -> pd.DataFrame:
         """Run the specs under this profile (cache in the results directory, profile recorded with each run), or,
         in the reference profile, read them from the shipped reference store without computing anything. Each run
-        carries its spec's label (the row it stands for; see runner.label_runs)."""
+        carries its spec's label (the row it stands for; see runner.label_runs). partial=True (a main table whose
+        claim names the rows it covers) keeps a dataset on which only some configurations are shipped; otherwise
+        such a dataset is left out (_complete_datasets)."""
         if not self.profile.computes:
-            specs = self._complete_datasets(specs)
+            specs = specs if partial else self._complete_datasets(specs)
             results = run_grid(specs, cache_dir=REFERENCE_RUNS_DIR, progress=False, keep_labels=keep_labels,
                                compute=False)
             if results.empty:
