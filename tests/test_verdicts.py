@@ -63,11 +63,15 @@ def test_reference_mode_leaves_out_a_partly_shipped_dataset(tmp_path, monkeypatc
     for spec in shipped:
         spec.cache_path(tmp_path).parent.mkdir(parents=True, exist_ok=True)
         spec.cache_path(tmp_path).write_text("{}")
-    run = RunSettings(get_profile("reference"), 1, None, ["Event", "MSRC-v1"], {}, "auto")
-    kept = run._complete_datasets(specs)
+    run = RunSettings(get_profile("reference"), 1, None, ["Event", "MSRC-v1", "Handwritten"], {}, "auto")
+    kept = run._shipped_datasets(specs + make_grid(["km"], ["Handwritten"], 1, scaling="none"), partial=False)
     assert {s.dataset for s in kept} == {"MSRC-v1"}
-    assert run.datasets == ["MSRC-v1"], "claims must not name a dataset they were not tested on"
+    assert run.datasets == ["MSRC-v1"], "claims must not name a dataset they were not tested on (nor one not shipped)"
     assert "Event left out here" in capsys.readouterr().out
+    main_table = RunSettings(get_profile("reference"), 1, None, ["Event", "MSRC-v1", "Handwritten"], {}, "auto")
+    kept = main_table._shipped_datasets(specs + make_grid(["km"], ["Handwritten"], 1, scaling="none"), partial=True)
+    # a main table shows Event with its missing rows, and still leaves out a dataset with nothing shipped
+    assert {s.dataset for s in kept} == {"Event", "MSRC-v1"} and main_table.datasets == ["Event", "MSRC-v1"]
 
 
 def test_readme_block_markers_may_start_empty():

@@ -36,9 +36,9 @@ class RunSettings:
         in the reference profile, read them from the shipped reference store without computing anything. Each run
         carries its spec's label (the row it stands for; see runner.label_runs). partial=True (a main table whose
         claim names the rows it covers) keeps a dataset on which only some configurations are shipped; otherwise
-        such a dataset is left out (_complete_datasets)."""
+        such a dataset is left out (_shipped_datasets)."""
         if not self.profile.computes:
-            specs = specs if partial else self._complete_datasets(specs)
+            specs = self._shipped_datasets(specs, partial)
             results = run_grid(specs, cache_dir=REFERENCE_RUNS_DIR, progress=False, keep_labels=keep_labels,
                                compute=False)
             if results.empty:
@@ -48,22 +48,24 @@ class RunSettings:
             return results
         return run_grid(specs, n_jobs=n_jobs, keep_labels=keep_labels, profile=self.profile.name)
 
-    def _complete_datasets(self, specs: list[RunSpec]) -> list[RunSpec]:
-        """The specs of the datasets on which every configuration asked for has at least one shipped run; a
-        dataset with only some of them shipped is left out, said so, and dropped from `datasets` (so the claims
-        name only the datasets they were tested on): no claim compares partial rows."""
+    def _shipped_datasets(self, specs: list[RunSpec], partial: bool) -> list[RunSpec]:
+        """The specs of the datasets this grid can show from the shipped runs, which are also left in `datasets`
+        (so a claim names only the datasets it was tested on): a dataset with none of the grid's configurations
+        shipped is left out silently (another notebook's runs); one with only some of them is left out and said so,
+        unless `partial` (then its missing rows show as "not run")."""
         configs: dict[str, set[str]] = {}
         shipped: dict[str, set[str]] = {}
         for spec in specs:
             configs.setdefault(spec.dataset, set()).add(spec.config_id)
             if spec.cache_path(REFERENCE_RUNS_DIR).exists():
                 shipped.setdefault(spec.dataset, set()).add(spec.config_id)
-        partial = {d: f"{len(shipped.get(d, ()))} of {len(c)}" for d, c in configs.items()
-                   if 0 < len(shipped.get(d, ())) < len(c)}
-        for dataset, share in partial.items():
-            print(f"reference: {dataset} left out here, only {share} of this grid's configurations are shipped")
-        self.datasets[:] = [d for d in self.datasets if d not in partial]
-        return [s for s in specs if s.dataset not in partial]
+        keep = {d for d, c in configs.items() if len(shipped.get(d, ())) == len(c) or (partial and d in shipped)}
+        for dataset in configs:
+            if dataset not in keep and dataset in shipped:
+                print(f"reference: {dataset} left out here, only {len(shipped[dataset])} of this grid's "
+                      f"{len(configs[dataset])} configurations are shipped")
+        self.datasets[:] = [d for d in self.datasets if d in keep or d not in configs]
+        return [s for s in specs if s.dataset in keep]
 
     def deep_params(self, **params) -> dict:
         """Trainer parameters for a deep method under this profile (epochs only when the profile shortens them)."""
