@@ -24,7 +24,7 @@ epoch, or lowest total loss), and chunked inference.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Mapping, Sequence
 
 import numpy as np
@@ -70,10 +70,11 @@ class Stage:
     before_step: Hook | None = None
     after_forward: Hook | None = None
     after_step: Hook | None = None
-    names: tuple[str, ...] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.names = tuple(self.weights)
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The stage's loss terms, in the order `terms` gives them."""
+        return tuple(self.weights)
 
 
 def resolve_device(device: str) -> torch.device:

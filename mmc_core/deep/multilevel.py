@@ -1,7 +1,7 @@
 """The three-stage training of the MFLVC family (MFLVC, DealMVC) on the multi-level autoencoder
 (mmc_core.nn.MultiLevelAutoencoder): reconstruction pre-training; the method's own middle stage; fine-tuning of the
 views' assignments Q^v on K-means pseudo labels of their high-level features H^v. A method of the family declares
-only its network and its middle stage. `PretrainedContrastiveClusterer`: the same pre-training followed by a
+only its network and its middle stage. `PretrainedContrastiveClusterer`, their base: the pre-training followed by a
 method's own stages, without the fine-tuning (SEM, SCMVC, SSLNMVC)."""
 
 from __future__ import annotations
@@ -48,8 +48,59 @@ def hungarian_mapping(pseudo: torch.Tensor, predicted: torch.Tensor, k: int) -> 
     return torch.as_tensor(mapping, device=pseudo.device)
 
 
-class MultiLevelClusterer(DeepClusterer):
-    """Base of the MFLVC family. Stages "pretrain" (recon), the subclass's `middle_stage(epochs)`, and "finetune":
+class PretrainedContrastiveClusterer(DeepClusterer):
+    """Base of the MFLVC-derived methods: a "pretrain" stage (recon = sum_v mean squared reconstruction error, from
+    the network's out["recons"]), then the subclass's `contrastive_stages(epochs)` (SEM, SCMVC, SSLNMVC; MFLVC and
+    DealMVC add a fine-tuning stage, MultiLevelClusterer). Stage lengths: `stage_lengths()` (default pretrain_epochs
+    and `contrastive_epochs()`, itself con_epochs by default); if `epochs` is given it replaces them, split in
+    proportion (rounded; every nonzero stage keeps at least one epoch), so a run profile can shorten the method with
+    one number. Trainer defaults of the family's published code: Adam lr 3e-4 at a constant rate, batch 256."""
+
+    trainer_defaults: ClassVar[dict[str, Any]] = {"batch_size": 256, "lr": 3e-4, "lr_gamma": 1.0}
+    parameter_constraints: ClassVar[dict[str, Any]] = {
+        "pretrain_epochs": Interval(int, 0), "con_epochs": Interval(int, 0), "epochs": [NoneValue(), Interval(int, 1)],
+        "encoder_widths": Widths(), "feature_dim": Interval(int, 1), "high_feature_dim": Interval(int, 1),
+    }
+
+    def __init__(self, n_clusters: int, random_state: int | None, pretrain_epochs: int, con_epochs: int,
+                 epochs: int | None, encoder_widths: Sequence[int], feature_dim: int, high_feature_dim: int, **kwargs):
+        super().__init__(n_clusters, random_state, **kwargs)
+        self.pretrain_epochs, self.con_epochs, self.epochs = pretrain_epochs, con_epochs, epochs
+        self.encoder_widths, self.feature_dim, self.high_feature_dim = encoder_widths, feature_dim, high_feature_dim
+
+    def contrastive_epochs(self) -> int:
+        """Epochs after pre-training, at the published lengths."""
+        return self.con_epochs
+
+    def stage_lengths(self) -> tuple[int, ...]:
+        """The published length of every stage: (pretrain, the contrastive part)."""
+        return self.pretrain_epochs, self.contrastive_epochs()
+
+    def stage_epochs(self) -> tuple[int, ...]:
+        """Epochs of every stage actually run (stage_lengths, or `epochs` split among them)."""
+        lengths = self.stage_lengths()
+        if sum(lengths) < 1:
+            raise ValueError(f"{type(self).__name__}: every stage length {lengths} is 0; give at least one stage an "
+                             "epoch.")
+        return lengths if self.epochs is None else split_epochs(self.epochs, lengths)
+
+    def contrastive_stages(self, epochs: int) -> list[Stage]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def stages(self) -> list[Stage]:
+        pre, con = self.stage_epochs()
+        return [self.pretrain_stage(pre), *self.contrastive_stages(con)]
+
+    def pretrain_stage(self, epochs: int) -> Stage:
+        return Stage("pretrain", epochs, self.pretrain_terms, {"recon": 1.0})
+
+    def pretrain_terms(self, model: nn.Module, out: dict, batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
+        return {"recon": reconstruction_mse(batch, out["recons"])}
+
+
+class MultiLevelClusterer(PretrainedContrastiveClusterer):
+    """Base of the MFLVC family: PretrainedContrastiveClusterer's stages, then "finetune". Stages "pretrain" (recon),
+    the subclass's `middle_stage(epochs)`, and "finetune":
 
       recon       = sum_v mean squared error of x^v's reconstruction (per element, as the published runs);
       finetune_ce = sum_v cross-entropy of Q^v against the view's K-means pseudo labels of H^v (computed once, at
@@ -57,49 +108,33 @@ class MultiLevelClusterer(DeepClusterer):
                     every epoch. The paper's -sum P log Q; the published code applies cross_entropy to the
                     already-softmaxed Q (a double softmax), which we do not copy.
 
-    Stage lengths: pretrain_epochs, con_epochs, tune_epochs. If `epochs` is given, it replaces them: `epochs` split
-    in proportion to the three (rounded; every nonzero stage keeps at least one epoch), so a run profile can shorten
-    the method with one number. Trainer defaults of the published code: Adam lr 3e-4 at a constant rate, batch 256;
-    the trainer gives every stage a fresh Adam state, keeps a last smaller batch instead of dropping it, and
+    Stage lengths: pretrain_epochs, con_epochs, tune_epochs (`epochs`, if given, split among the three). The
+    trainer gives every stage a fresh Adam state, keeps a last smaller batch instead of dropping it, and
     fine-tunes with mini-batches (the code uses one full-data batch per epoch).
     """
 
-    trainer_defaults: ClassVar[dict[str, Any]] = {"batch_size": 256, "lr": 3e-4, "lr_gamma": 1.0}
-    parameter_constraints: ClassVar[dict[str, Any]] = {
-        "pretrain_epochs": Interval(int, 0), "con_epochs": Interval(int, 0), "tune_epochs": Interval(int, 0),
-        "epochs": [NoneValue(), Interval(int, 1)], "encoder_widths": Widths(), "feature_dim": Interval(int, 1),
-        "high_feature_dim": Interval(int, 1), "kmeans_n_init": Interval(int, 1),
-    }
+    parameter_constraints: ClassVar[dict[str, Any]] = {"tune_epochs": Interval(int, 0),
+                                                       "kmeans_n_init": Interval(int, 1)}
 
     def __init__(self, n_clusters: int, random_state: int | None, pretrain_epochs: int, con_epochs: int,
                  tune_epochs: int, epochs: int | None, encoder_widths: Sequence[int], feature_dim: int,
                  high_feature_dim: int, kmeans_n_init: int, **kwargs):
-        super().__init__(n_clusters, random_state, **kwargs)
-        self.pretrain_epochs, self.con_epochs, self.tune_epochs = pretrain_epochs, con_epochs, tune_epochs
-        self.epochs = epochs
-        self.encoder_widths, self.feature_dim, self.high_feature_dim = encoder_widths, feature_dim, high_feature_dim
-        self.kmeans_n_init = kmeans_n_init
+        super().__init__(n_clusters, random_state, pretrain_epochs, con_epochs, epochs, encoder_widths, feature_dim,
+                         high_feature_dim, **kwargs)
+        self.tune_epochs, self.kmeans_n_init = tune_epochs, kmeans_n_init
 
-    def stage_epochs(self) -> tuple[int, int, int]:
-        """Epochs of (pretrain, middle, finetune) actually run."""
-        lengths = (self.pretrain_epochs, self.con_epochs, self.tune_epochs)
-        if sum(lengths) < 1:
-            raise ValueError(f"{type(self).__name__}: pretrain_epochs, con_epochs and tune_epochs are all 0; give "
-                             "at least one stage an epoch.")
-        return lengths if self.epochs is None else split_epochs(self.epochs, lengths)
+    def stage_lengths(self) -> tuple[int, ...]:
+        """The published lengths of (pretrain, middle, finetune)."""
+        return self.pretrain_epochs, self.con_epochs, self.tune_epochs
 
     def middle_stage(self, epochs: int) -> Stage:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def stages(self) -> list[Stage]:
         pre, middle, tune = self.stage_epochs()
-        return [Stage("pretrain", pre, self.pretrain_terms, {"recon": 1.0}),
-                self.middle_stage(middle),
+        return [self.pretrain_stage(pre), self.middle_stage(middle),
                 Stage("finetune", tune, self.finetune_terms, {"finetune_ce": 1.0}, forward=self.assignments,
                       on_epoch_start=self.refresh_pseudo_labels)]
-
-    def pretrain_terms(self, model: nn.Module, out: dict, batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
-        return {"recon": reconstruction_mse(batch, out["recons"])}
 
     def assignments(self, model: nn.Module, batch: Batch, ctx: Ctx) -> list[torch.Tensor]:
         return model.assignments(batch)
@@ -123,45 +158,3 @@ class MultiLevelClusterer(DeepClusterer):
     def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
         """The views' mean assignment (MFLVC's labels)."""
         return torch.stack(model.assignments(views)).mean(dim=0)
-
-
-class PretrainedContrastiveClusterer(DeepClusterer):
-    """Base of the MFLVC-derived methods without MFLVC's fine-tuning stage (SEM, SCMVC, SSLNMVC): a "pretrain" stage
-    (recon = sum_v mean squared reconstruction error, from the network's out["recons"]), then the subclass's
-    `contrastive_stages(epochs)`. Stage lengths: pretrain_epochs and `contrastive_epochs()` (default con_epochs); if
-    `epochs` is given it replaces them, split in proportion (as MultiLevelClusterer). Trainer defaults of the
-    family's published code: Adam lr 3e-4 at a constant rate, batch 256."""
-
-    trainer_defaults: ClassVar[dict[str, Any]] = {"batch_size": 256, "lr": 3e-4, "lr_gamma": 1.0}
-    parameter_constraints: ClassVar[dict[str, Any]] = {
-        "pretrain_epochs": Interval(int, 0), "con_epochs": Interval(int, 0), "epochs": [NoneValue(), Interval(int, 1)],
-        "encoder_widths": Widths(), "feature_dim": Interval(int, 1), "high_feature_dim": Interval(int, 1),
-    }
-
-    def __init__(self, n_clusters: int, random_state: int | None, pretrain_epochs: int, con_epochs: int,
-                 epochs: int | None, encoder_widths: Sequence[int], feature_dim: int, high_feature_dim: int, **kwargs):
-        super().__init__(n_clusters, random_state, **kwargs)
-        self.pretrain_epochs, self.con_epochs, self.epochs = pretrain_epochs, con_epochs, epochs
-        self.encoder_widths, self.feature_dim, self.high_feature_dim = encoder_widths, feature_dim, high_feature_dim
-
-    def contrastive_epochs(self) -> int:
-        """Epochs after pre-training, at the published lengths."""
-        return self.con_epochs
-
-    def stage_epochs(self) -> tuple[int, int]:
-        """Epochs of (pretrain, the contrastive part) actually run."""
-        lengths = (self.pretrain_epochs, self.contrastive_epochs())
-        if sum(lengths) < 1:
-            raise ValueError(f"{type(self).__name__}: pretrain_epochs and con_epochs are both 0; give at least one "
-                             "stage an epoch.")
-        return lengths if self.epochs is None else split_epochs(self.epochs, lengths)
-
-    def contrastive_stages(self, epochs: int) -> list[Stage]:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def stages(self) -> list[Stage]:
-        pre, con = self.stage_epochs()
-        return [Stage("pretrain", pre, self.pretrain_terms, {"recon": 1.0}), *self.contrastive_stages(con)]
-
-    def pretrain_terms(self, model: nn.Module, out: dict, batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
-        return {"recon": reconstruction_mse(batch, out["recons"])}

@@ -8,7 +8,10 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 
+from ..data import DatasetUnavailable, load_dataset
+from ..dominance import choose_dominant
 from ..metrics import METRICS
+from ..preprocessing import scale_views
 
 ORACLE_BEST_VIEW = "best view (oracle: picked by ACC against labels)"
 
@@ -125,10 +128,6 @@ def compare(
 def dominance_table(datasets: Sequence[str], seed: int = 0) -> pd.DataFrame:
     """Per dataset, the view DDMC takes as dominant without labels (highest K-means silhouette of the min-max scaled
     view) and every view's silhouette; a dataset whose files are not here says so."""
-    from ..data import DatasetUnavailable, load_dataset
-    from ..dominance import choose_dominant
-    from ..preprocessing import scale_views
-
     rows = []
     for name in datasets:
         try:
