@@ -52,18 +52,20 @@ class Batch(list):
 
 TermsFn = Callable[[nn.Module, Any, Batch, Ctx], dict[str, torch.Tensor]]
 Hook = Callable[..., None]
+Weight = float | Callable[[int, int], float]  # a constant, or a schedule: weight(epoch, epochs of the stage)
 
 
 @dataclass
 class Stage:
     """A phase of training. `weights` names every loss term the stage gives, with its weight in the minimised
-    total (history keeps the raw values and the weights); `terms(model, out, batch, ctx)` computes the raw values
-    from the forward pass `out`. Hooks, optional: see the module docstring. lr None: the method's."""
+    total: a constant, or a schedule `weight(epoch, epochs)` evaluated at the start of each epoch (history keeps the
+    raw values and each epoch's weights); `terms(model, out, batch, ctx)` computes the raw values from the forward
+    pass `out`. Hooks, optional: see the module docstring. lr None: the method's."""
 
     name: str
     epochs: int
     terms: TermsFn
-    weights: Mapping[str, float]
+    weights: Mapping[str, Weight]
     forward: Callable[[nn.Module, Batch, Ctx], Any] | None = None
     lr: float | None = None
     on_epoch_start: Hook | None = None
@@ -75,6 +77,10 @@ class Stage:
     def names(self) -> tuple[str, ...]:
         """The stage's loss terms, in the order `terms` gives them."""
         return tuple(self.weights)
+
+    def weights_at(self, epoch: int) -> dict[str, float]:
+        """Every term's weight in epoch `epoch` of the stage."""
+        return {name: float(w(epoch, self.epochs) if callable(w) else w) for name, w in self.weights.items()}
 
 
 def resolve_device(device: str) -> torch.device:
@@ -250,7 +256,8 @@ class DeepClusterer(MultiViewClusterer):
                      generator: torch.Generator, ctx: Ctx) -> dict[str, float]:
         """One pass over shuffled batches; returns the epoch means of the raw terms, their weights and the total."""
         self.model_.train()
-        active = [(name, w) for name, w in stage.weights.items() if name not in self.disable]
+        weights = stage.weights_at(ctx["epoch"])
+        active = [(name, w) for name, w in weights.items() if name not in self.disable]
         batches = index_batches(len(data[0]), self.batch_size, generator)
         sums = torch.zeros(len(stage.names) + 1, dtype=torch.float64, device=self.device_)
         for idx in batches:
@@ -276,7 +283,7 @@ class DeepClusterer(MultiViewClusterer):
             sums += torch.stack([v.to(device=self.device_, dtype=torch.float64) for v in values])
         means = (sums / len(batches)).tolist()  # one host transfer per epoch
         record = dict(zip([*stage.names, "total"], means))
-        record.update({f"{name} weight": float(w) for name, w in stage.weights.items()})
+        record.update({f"{name} weight": w for name, w in weights.items()})
         return record
 
     # ----------------------------------------------------------------- inference

@@ -1,0 +1,148 @@
+"""Runs of multiple-clustering methods on concept tasks, each cached as one JSON record, like the main runner's.
+
+A run is (method, task, seed, parameters). Tasks are named "<set>@<concept>": "Planted<s>@colour" is the planted data
+of generator seed s (mmc_core.multiclust.synthetic); a real image set ("CMUface@pose") needs a CLIP encoder, whose
+id (model@weights) then joins the run's identity. A record holds the scores (NMI and RI: mean and standard deviation
+over K-means seeds 0-9 for a representation; of the one partition for a zero-shot method), the scores of every
+K-means seed and that seed-0 partition (so a reviewer can recompute them), the method's extra outputs (candidate
+evolution) and its provenance. Records live under <root>/<task>/<method>/<config id>/seed<seed>.json, written
+atomically; the shipped ones in reference/multiclust/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from tqdm.auto import tqdm
+
+from ..experiments.provenance import run_provenance
+from ..io import atomic_write_json, ensure_writable_dir
+from ..metrics import evaluate
+from ..paths import PROJECT_ROOT, results_dir
+from ..kmeans import run_kmeans
+from ..seeding import seed_everything
+from .evaluation import KMEANS_SEEDS
+from .synthetic import planted_concepts
+from .task import ConceptTask
+
+RECORD_VERSION = 1
+REFERENCE_DIR = PROJECT_ROOT / "reference" / "multiclust"
+PLANTED = re.compile(r"^Planted(?P<seed>\d+)@(?P<concept>\w+)$")
+
+
+def method_registry() -> dict[str, Callable[..., Any]]:
+    """The multiple-clustering methods by run name (imported here: the baselines pull in more than the runner)."""
+    from .multidproxy import MultiDProxy
+
+    return {"multidproxy": MultiDProxy}
+
+
+@dataclass(frozen=True)
+class ConceptRun:
+    """One run of a method on a concept task; `label` names its table row (not part of its identity)."""
+
+    method: str
+    task: str
+    seed: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+    encoder: str = "synthetic"  # the encoder id (model@weights) of a real image task
+    label: str | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return {"method": self.method, "task": self.task, "encoder": self.encoder,
+                "params": dict(sorted(self.params.items())), "version": RECORD_VERSION}
+
+    @property
+    def config_id(self) -> str:
+        return hashlib.sha1(json.dumps(self.config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+    def path(self, root: Path) -> Path:
+        return root / self.task.replace("@", "_") / self.method / self.config_id / f"seed{self.seed}.json"
+
+
+def planted_task(name: str) -> ConceptTask:
+    """The task a "Planted<s>@<concept>" name stands for."""
+    match = PLANTED.match(name)
+    if match is None:
+        raise ValueError(f"{name!r} is not a planted task name (Planted<generator seed>@<concept>, e.g. "
+                         "'Planted1@colour').")
+    return planted_concepts(seed=int(match["seed"])).task(match["concept"])
+
+
+def score_run(model: Any, task: ConceptTask) -> dict[str, Any]:
+    """The record's scores: K-means (seeds 0-9) on the learned features, or the method's one partition."""
+    if hasattr(model, "features_"):
+        fits = [run_kmeans(model.features_, task.n_clusters, seed).labels_ for seed in KMEANS_SEEDS]
+    else:
+        fits = [np.asarray(model.partition_)]
+    per_seed = [evaluate(task.labels, pred) for pred in fits]
+    out: dict[str, Any] = {"kmeans_seeds": len(fits)}
+    for metric in ("nmi", "ri"):
+        values = np.array([s[metric] for s in per_seed])
+        out.update({metric: float(values.mean()), f"{metric}_std": float(values.std()),
+                    f"{metric}_per_seed": values.round(6).tolist()})
+    out["labels"] = np.asarray(fits[0]).tolist()
+    return out
+
+
+def method_outputs(model: Any) -> dict[str, Any]:
+    """What a run records beyond its scores: Multi-DProxy's candidate evolution and surviving words."""
+    keep = ("candidate_history_", "active_words_")
+    return {name.rstrip("_"): getattr(model, name) for name in keep if hasattr(model, name)}
+
+
+def run_one(run: ConceptRun, task: ConceptTask, profile: str | None) -> dict[str, Any]:
+    cls = method_registry()[run.method]
+    seed_everything(run.seed)
+    start = time.perf_counter()
+    model = cls(n_clusters=task.n_clusters, random_state=run.seed, **run.params).fit_task(task)
+    seconds = time.perf_counter() - start
+    return {**run.config, "seed": run.seed, "config_id": run.config_id, "method_label": cls.reported_as,
+            "concept": task.concept, "n_samples": task.n_samples, "seconds": seconds, **score_run(model, task),
+            "outputs": method_outputs(model), "provenance": run_provenance(model, profile, seconds)}
+
+
+def read_run(run: ConceptRun, path: Path) -> dict[str, Any]:
+    """A stored record, checked against the run it is filed under (any problem names the file)."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"Run record {path} cannot be read ({err}); delete it to recompute the run.") from None
+    expected = {**run.config, "seed": run.seed}
+    found = {key: record.get(key) for key in expected}
+    if json.dumps(found, sort_keys=True, default=str) != json.dumps(expected, sort_keys=True, default=str):
+        raise ValueError(f"Run record {path} is not the run it is filed under (expected {expected}, found {found}); "
+                         "delete it to recompute the run.")
+    return record
+
+
+def run_concepts(runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask] = planted_task,
+                 root: str | Path | None = None, compute: bool = True, profile: str | None = None,
+                 progress: bool = True) -> pd.DataFrame:
+    """Every run's record (from `root`, default <results>/multiclust, or computed and written there); one row per
+    run with its label. compute=False only reads (runs not stored are left out). `tasks` builds a task by name."""
+    root = Path(root) if root is not None else results_dir() / "multiclust"
+    records, todo = [], []
+    for run in runs:
+        path = run.path(root)
+        (records.append((run, read_run(run, path))) if path.exists() else todo.append(run))
+    if compute and todo:
+        ensure_writable_dir(root, "set MMC_RESULTS_DIR to a writable directory")
+        built: dict[str, ConceptTask] = {}
+        for run in tqdm(todo, desc="runs", unit="run", disable=not progress):
+            task = built.setdefault(run.task, tasks(run.task))
+            record = run_one(run, task, profile)
+            atomic_write_json(run.path(root), record)
+            records.append((run, record))
+    rows = [{**{k: v for k, v in record.items() if k not in ("labels", "outputs")}, "label": run.label or run.method}
+            for run, record in records]
+    return pd.DataFrame(rows)

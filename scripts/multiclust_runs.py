@@ -1,0 +1,29 @@
+"""Compute the controlled-concept study's runs (mmc_core.multiclust.study) at the full profile into
+<results>/multiclust; `python -m mmc_core.multiclust.ship` then copies them into reference/multiclust/.
+
+    OMP_NUM_THREADS=1 python scripts/multiclust_runs.py ablation
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mmc_core.multiclust.runs import run_concepts
+from mmc_core.multiclust.study import ablation_runs
+
+BATCHES = {"ablation": ablation_runs}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("batches", nargs="+", choices=sorted(BATCHES))
+    for name in parser.parse_args(argv).batches:
+        runs = BATCHES[name]()
+        print(f"== {name}: {len(runs)} runs", flush=True)
+        run_concepts(runs, profile="full")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
