@@ -5,7 +5,8 @@ of generator seed s (mmc_core.multiclust.synthetic); a real image set ("CMUface@
 id (model@weights) then joins the run's identity. A record holds the scores (NMI and RI: mean and standard deviation
 over K-means seeds 0-9 for a representation; of the one partition for a zero-shot method), the scores of every
 K-means seed and that seed-0 partition (so a reviewer can recompute them), the method's extra outputs (candidate
-evolution) and its provenance. Records live under <root>/<task>/<method>/<config id>/seed<seed>.json, written
+evolution), the NMI of the same partitions against the set's other concepts (`other_nmi`: a representation that
+follows another concept than the one asked for shows there) and its provenance. Records live under <root>/<task>/<method>/<config id>/seed<seed>.json, written
 atomically; the shipped ones in reference/multiclust/.
 """
 
@@ -90,6 +91,8 @@ def score_run(model: Any, task: ConceptTask) -> dict[str, Any]:
         values = np.array([s[metric] for s in per_seed])
         out.update({metric: float(values.mean()), f"{metric}_std": float(values.std()),
                     f"{metric}_per_seed": values.round(6).tolist()})
+    out["other_nmi"] = {concept: float(np.mean([evaluate(labels, pred)["nmi"] for pred in fits]))
+                        for concept, labels in task.other_labels.items()}
     out["labels"] = np.asarray(fits[0]).tolist()
     return out
 

@@ -55,7 +55,8 @@ class PlantedImages:
         return ConceptTask(name=f"{self.name}@{concept}", concept=concept, image_features=self.image_features,
                            labels=self.labels[concept], n_clusters=len(classes), candidates=names,
                            candidate_features=features, class_names=classes,
-                           class_features=features[class_rows], encoder_id="synthetic", relevant=relevant)
+                           class_features=features[class_rows], encoder_id="synthetic", relevant=relevant,
+                           other_labels={c: y for c, y in self.labels.items() if c != concept})
 
 
 def planted_concepts(n: int = 600, dim: int = 64, strengths: Mapping[str, float] | None = None, noise: float = 3.0,

@@ -11,7 +11,7 @@ place of "*" (Multi-MaP's proxy token); it is None where the task has no text en
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import torch
@@ -36,6 +36,8 @@ class ConceptTask:
     prompt_encoder: PromptEncoder | None = field(default=None, compare=False, repr=False)
     token_init: np.ndarray | None = field(default=None, compare=False, repr=False)  # (token_width,) proxy token start
     relevant: tuple[bool, ...] | None = None  # planted data only: which candidates name a class of the concept
+    other_labels: Mapping[str, np.ndarray] = field(default_factory=dict, compare=False, repr=False)
+    # the image set's other concepts' labels (scoring only: does a representation follow the asked concept or another?)
     # The words in the prompt encoder's input space (Multi-MaP's reference-word and concept-level constraints):
     candidate_tokens: np.ndarray | None = field(default=None, compare=False, repr=False)  # (K, token_width)
     concept_token: np.ndarray | None = field(default=None, compare=False, repr=False)  # (token_width,) concept word
