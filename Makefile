@@ -4,6 +4,7 @@
 #   make reproduce PROFILE=quick   execute every notebook with papermill, then write results/REPORT.md
 #   make reproduce PROFILE=full SEEDS=5 DATASETS=MSRC-v1 NOTEBOOKS=notebooks/idmc/02_table2_ablation.ipynb  (narrowed)
 #   make data DATA_MIRROR=DIR      fill the data directory from a local mirror (else download), checking sha256
+#   make weights                   OpenAI's CLIP ViT-B-32 (Multi-DProxy's frozen encoder) into WEIGHTS_DIR, checking sha256
 #   make lab                       JupyterLab on the notebooks
 #   make bench                     seconds per epoch / per run: IDMC, MFLVC (Handwritten, Scene-15), SDCIB, DDMC (Event)
 SHELL := /bin/bash
@@ -14,6 +15,7 @@ VENV        ?= .venv
 PY          := $(VENV)/bin/python
 DATA_DIR    ?= $(CURDIR)/data/raw
 DATA_MIRROR ?=
+WEIGHTS_DIR ?= $(DATA_DIR)/clip
 RESULTS_DIR ?= $(CURDIR)/results
 PROFILE     ?= smoke
 DEVICE      ?= auto
@@ -30,7 +32,7 @@ export MMC_RESULTS_DIR := $(RESULTS_DIR)
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: venv data test unit smoke nbval reproduce report checked-outputs lab bench clean help
+.PHONY: venv data weights test unit smoke nbval reproduce report checked-outputs lab bench clean help
 
 help:
 	@sed -n '2,9p' Makefile
@@ -47,6 +49,11 @@ venv: $(VENV)/.installed
 
 data: venv
 	$(PY) -m mmc_core.data.fetch --data-dir "$(DATA_DIR)" $(if $(DATA_MIRROR),--mirror "$(DATA_MIRROR)",)
+
+# weights: the CLIP checkpoint load_encoder("ViT-B-32-quickgelu", "$(WEIGHTS_DIR)/ViT-B-32.pt") reads; a file already
+# there with the right sha256 is kept. Without network it prints the URL and sha256 to fetch it by hand.
+weights: venv
+	$(PY) -m mmc_core.encoders.fetch --dest "$(WEIGHTS_DIR)"
 
 unit: venv
 	$(PY) -m pytest tests $(PYTEST_ARGS)

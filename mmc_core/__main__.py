@@ -124,9 +124,12 @@ def cmd_reference(args: argparse.Namespace) -> int:
     from .paths import REFERENCE_RUNS_DIR, results_dir
 
     if args.action == "ship":
-        cache = results_dir(args.results_dir) / "cache"
-        copied = ship(cache)
-        print(f"shipped {len(copied)} new or changed run(s) from {cache} into {REFERENCE_RUNS_DIR}")
+        from .multiclust.runs import REFERENCE_DIR as CONCEPT_RUNS_DIR
+
+        results = results_dir(args.results_dir)
+        for cache, store in ((results / "cache", REFERENCE_RUNS_DIR), (results / "multiclust", CONCEPT_RUNS_DIR)):
+            copied = ship(cache, store)
+            print(f"shipped {len(copied)} new or changed run(s) from {cache} into {store}")
         return 0
     labels: dict[str, object] = {}
     bad = 0
@@ -174,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--check", action="store_true")
     p.add_argument("--results-dir", default=None, help="results directory holding the reference sections")
     p.set_defaults(func=cmd_readme)
-    p = sub.add_parser("reference", help="ship finished full-profile runs into reference/runs, or audit the store")
+    p = sub.add_parser("reference", help="ship finished full-profile runs into reference/runs (and concept runs into "
+                                         "reference/multiclust), or audit the store")
     p.add_argument("action", choices=["ship", "audit"])
     p.add_argument("--results-dir", default=None, help="results directory whose cache/ is shipped")
     p.add_argument("--data-dir", default=None)

@@ -11,6 +11,7 @@ from mmc_core.experiments import claims as c
 from mmc_core.experiments.profiles import get_profile
 
 REF, QUICK, SMOKE = get_profile("reference"), get_profile("quick"), get_profile("smoke")
+FULL = get_profile("full")
 
 
 def _summary(means: dict[str, dict[str, float]], column: str = "row") -> pd.DataFrame:
@@ -248,3 +249,45 @@ def test_beats_every_baseline_names_the_rows_not_run():
     assert claim.verdict == "holds" and claim.claim.endswith("rows not run: MSRC-v1: DEMVC")
     rows.loc[rows.method_label == "SEM", "acc_mean"] = 0.75
     assert c.beats_every_baseline(rows, "DDMC", ["MSRC-v1"], REF).verdict == "does not hold"
+
+
+# Multi-DProxy (planted concepts) -----------------------------------------------------------------------------------
+
+def concept_summary(values: dict[str, tuple[float, float, float, float]]) -> pd.DataFrame:
+    """A summarize_concepts-like frame: row -> (NMI asked colour, NMI other when colour asked, same for shape)."""
+    rows = []
+    for label, (colour, colour_other, shape, shape_other) in values.items():
+        rows += [{"label": label, "concept": "colour", "nmi_mean": colour, "other_nmi_mean": colour_other},
+                 {"label": label, "concept": "shape", "nmi_mean": shape, "other_nmi_mean": shape_other}]
+    return pd.DataFrame(rows)
+
+
+def test_concept_follows_request_fails_when_the_other_concept_wins():
+    followed = concept_summary({"Multi-DProxy": (0.6, 0.01, 0.9, 0.01)})
+    assert c.concept_follows_request(followed, FULL).verdict == "holds"
+    dominated = concept_summary({"Multi-DProxy": (0.01, 0.8, 0.9, 0.01)})  # asked colour, got shape
+    claim = c.concept_follows_request(dominated, FULL)
+    assert claim.verdict == "mixed" and "asked colour: NMI 0.010 on it vs 0.800" in claim.evidence
+
+
+def test_full_beats_rows_needs_every_concept_and_row():
+    summary = concept_summary({"Multi-DProxy": (0.6, 0, 0.9, 0), "w/o-Dynamic": (0.5, 0, 0.95, 0),
+                               "-T": (0.4, 0, 0.8, 0)})
+    assert c.full_beats_rows(summary, ["-T"], "x", FULL).verdict == "holds"
+    assert c.full_beats_rows(summary, ["w/o-Dynamic", "-T"], "x", FULL).verdict == "mixed"
+    assert c.full_beats_rows(summary, ["w/o-Dynamic"], "x", SMOKE).verdict == c.NOT_TESTABLE
+
+
+def test_largest_drop_names_the_costliest_row():
+    summary = concept_summary({"Multi-DProxy": (0.6, 0, 0.9, 0), "w/o-GFusion": (0.3, 0, 0.5, 0),
+                               "w/o-Dynamic": (0.5, 0, 0.2, 0)})
+    claim = c.largest_drop(summary, "w/o-GFusion", ["w/o-GFusion", "w/o-Dynamic"], "x", FULL)
+    assert claim.verdict == "mixed"  # colour: GFusion drop 0.3 largest; shape: Dynamic drop 0.7 larger
+    assert "colour: w/o-GFusion +0.300, w/o-Dynamic +0.100" in claim.evidence
+
+
+def test_candidates_converge_counts_runs_with_exactly_the_relevant_words():
+    relevant = {"a": {"red", "blue"}, "b": {"red", "blue"}}
+    assert c.candidates_converge({"a": ["blue", "red"], "b": ["red", "blue"]}, relevant, FULL).verdict == "holds"
+    claim = c.candidates_converge({"a": ["blue", "red"], "b": ["red", "grey"]}, relevant, FULL)
+    assert claim.verdict == "mixed" and "1 of 2 runs" in claim.evidence and "b: kept ['grey', 'red']" in claim.evidence

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-UNCOMPARED = ("data absent", "reported only", "not run")
+UNCOMPARED = ("data absent", "reported only", "not run", "weights absent", "random weights: not compared")
 
 
 def cell_table(comparison: pd.DataFrame) -> pd.DataFrame:

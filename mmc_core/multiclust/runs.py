@@ -13,10 +13,12 @@ atomically; the shipped ones in reference/multiclust/.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import re
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -40,10 +42,20 @@ PLANTED = re.compile(r"^Planted(?P<seed>\d+)@(?P<concept>\w+)$")
 
 
 def method_registry() -> dict[str, Callable[..., Any]]:
-    """The multiple-clustering methods by run name (imported here: the baselines pull in more than the runner)."""
+    """The multiple-clustering methods by run name (imported here: the methods pull in the trainer)."""
     from .multidproxy import MultiDProxy
+    from .multimap import MultiMaP
+    from .zeroshot import ClipKMeans, ClipZeroShot
 
-    return {"multidproxy": MultiDProxy}
+    return {"kmeans-clip": ClipKMeans, "clip-gpt": partial(ClipZeroShot, words="candidates"),
+            "clip-label": partial(ClipZeroShot, words="classes"), "multimap": MultiMaP, "multidproxy": MultiDProxy}
+
+
+def build_method(name: str, task: ConceptTask, seed: int, params: Mapping[str, Any]) -> Any:
+    """The method `name` for the task (its number of clusters, for the methods that take one) with the run's seed."""
+    factory = method_registry()[name]
+    takes_k = "n_clusters" in inspect.signature(factory).parameters
+    return factory(**({"n_clusters": task.n_clusters} if takes_k else {}), random_state=seed, **params)
 
 
 @dataclass(frozen=True)
@@ -104,12 +116,11 @@ def method_outputs(model: Any) -> dict[str, Any]:
 
 
 def run_one(run: ConceptRun, task: ConceptTask, profile: str | None) -> dict[str, Any]:
-    cls = method_registry()[run.method]
     seed_everything(run.seed)
     start = time.perf_counter()
-    model = cls(n_clusters=task.n_clusters, random_state=run.seed, **run.params).fit_task(task)
+    model = build_method(run.method, task, run.seed, run.params).fit_task(task)
     seconds = time.perf_counter() - start
-    return {**run.config, "seed": run.seed, "config_id": run.config_id, "method_label": cls.reported_as,
+    return {**run.config, "seed": run.seed, "config_id": run.config_id, "method_label": model.reported_as,
             "concept": task.concept, "n_samples": task.n_samples, "seconds": seconds, **score_run(model, task),
             "outputs": method_outputs(model), "provenance": run_provenance(model, profile, seconds)}
 
@@ -130,9 +141,10 @@ def read_run(run: ConceptRun, path: Path) -> dict[str, Any]:
 
 def run_concepts(runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask] = planted_task,
                  root: str | Path | None = None, compute: bool = True, profile: str | None = None,
-                 progress: bool = True) -> pd.DataFrame:
+                 progress: bool = True, keep_outputs: bool = False) -> pd.DataFrame:
     """Every run's record (from `root`, default <results>/multiclust, or computed and written there); one row per
-    run with its label. compute=False only reads (runs not stored are left out). `tasks` builds a task by name."""
+    run with its label and image set. compute=False only reads (runs not stored are left out). `tasks` builds a task
+    by name. keep_outputs: keep each run's extra outputs (candidate evolution) in an `outputs` column."""
     root = Path(root) if root is not None else results_dir() / "multiclust"
     records, todo = [], []
     for run in runs:
@@ -146,6 +158,12 @@ def run_concepts(runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask]
             record = run_one(run, task, profile)
             atomic_write_json(run.path(root), record)
             records.append((run, record))
-    rows = [{**{k: v for k, v in record.items() if k not in ("labels", "outputs")}, "label": run.label or run.method}
+    rows = [{**{k: v for k, v in record.items() if k not in ("labels", "outputs")}, "label": run.label or run.method,
+             "dataset": image_set(run.task), **({"outputs": record["outputs"]} if keep_outputs else {})}
             for run, record in records]
     return pd.DataFrame(rows)
+
+
+def image_set(task: str) -> str:
+    """The image set a task name is on ("Planted" for every draw of the planted data)."""
+    return "Planted" if PLANTED.match(task) else task.split("@")[0]

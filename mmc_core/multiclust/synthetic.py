@@ -10,6 +10,10 @@ prompts "a photo with a colour of red / blue / ..." share their wording) and car
     c = normalise( a_c[k] (relevant) or e_q (distractor) + word_share * u_c + word_noise * g / sqrt(dim) ).
 A method asked for one concept must recover that concept's partition, not the other's, and candidate management must
 end with the relevant words. Drawn from numpy's generator with the given seed (default 0), so a task is fixed.
+
+Planted data has no text encoder: for the methods that learn a token inside a prompt (Multi-MaP), the prompt encoder
+is the identity (a token is its own text feature), a word's token is its feature and the concept word's token is the
+concept's shared direction u_c.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
+import torch
 
 from .task import ConceptTask
 
@@ -32,6 +37,11 @@ DEFAULT_CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 DEFAULT_STRENGTHS = {"colour": 1.0, "shape": 1.5}  # shape dominates plain K-means on the image features
 
 
+def identity(tokens: torch.Tensor) -> torch.Tensor:
+    """The planted data's prompt encoder: a token is its own text feature."""
+    return tokens
+
+
 def _normalise(X: np.ndarray) -> np.ndarray:
     return X / np.linalg.norm(X, axis=-1, keepdims=True)
 
@@ -44,6 +54,7 @@ class PlantedImages:
     labels: Mapping[str, np.ndarray]  # concept -> (n,) class index
     words: Mapping[str, tuple[tuple[str, ...], np.ndarray, tuple[bool, ...]]]  # concept -> (names, features, relevant)
     class_names: Mapping[str, tuple[str, ...]]
+    concept_directions: Mapping[str, np.ndarray]  # concept -> u_c, the direction its words share
     name: str
 
     def task(self, concept: str) -> ConceptTask:
@@ -56,7 +67,9 @@ class PlantedImages:
                            labels=self.labels[concept], n_clusters=len(classes), candidates=names,
                            candidate_features=features, class_names=classes,
                            class_features=features[class_rows], encoder_id="synthetic", relevant=relevant,
-                           other_labels={c: y for c, y in self.labels.items() if c != concept})
+                           other_labels={c: y for c, y in self.labels.items() if c != concept},
+                           prompt_encoder=identity, token_init=features.mean(axis=0), candidate_tokens=features,
+                           concept_token=self.concept_directions[concept])
 
 
 def planted_concepts(n: int = 600, dim: int = 64, strengths: Mapping[str, float] | None = None, noise: float = 3.0,
@@ -80,14 +93,14 @@ def planted_concepts(n: int = 600, dim: int = 64, strengths: Mapping[str, float]
     rng = np.random.default_rng(seed)
     basis = iter(np.linalg.qr(rng.standard_normal((dim, dim)))[0].T)  # orthonormal rows
     V = np.zeros((n, dim))
-    labels, words, class_names = {}, {}, {}
+    labels, words, class_names, directions = {}, {}, {}, {}
     for concept, (classes, spare) in concepts.items():
         if len(spare) < distractors_per_class * len(classes):
             raise ValueError(f"{concept}: {len(spare)} distractor words, {distractors_per_class * len(classes)} needed.")
         class_dirs = np.array([next(basis) for _ in classes])
         y = rng.integers(len(classes), size=n)
         V += strengths[concept] * class_dirs[y]
-        shared = next(basis)
+        shared = directions[concept] = next(basis).astype(np.float32)
         distractors = spare[:distractors_per_class * len(classes)]
         word_dirs = np.vstack([class_dirs, [next(basis) for _ in distractors]])
         features = _normalise(word_dirs + word_share * shared + word_noise * rng.standard_normal(word_dirs.shape)
@@ -99,4 +112,4 @@ def planted_concepts(n: int = 600, dim: int = 64, strengths: Mapping[str, float]
         words[concept] = (names, features[order].astype(np.float32), relevant)
     V += noise * rng.standard_normal((n, dim)) / np.sqrt(dim)
     return PlantedImages(image_features=_normalise(V).astype(np.float32), labels=labels, words=words,
-                         class_names=class_names, name="Planted")
+                         class_names=class_names, concept_directions=directions, name="Planted")

@@ -1,0 +1,48 @@
+"""The Multi-DProxy paper's printed cells next to the runs on real images, with a verdict per cell.
+
+Printed cells are NMI on concepts of Fruit, Card, CMUface, CIFAR-10 and Stanford Cars. A cell is "data absent" when
+its image set is not here, "reported only" when its method is not implemented, "weights absent" when no CLIP weights
+were given (nothing on images can then be compared), "random weights: not compared" for the tiny random encoder
+(smoke), else compared within the profile's tolerance like every other paper's cells.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..data import list_datasets
+from ..experiments.tables import NOT_COMPARED
+
+
+def compare_concepts(summary: pd.DataFrame, reported: pd.DataFrame, tolerance: float | None,
+                     implemented: set[str], weights: str) -> pd.DataFrame:
+    """summary: summarize_concepts of the image-task runs (may be empty); weights: "real", "random" or "absent"."""
+    here = set(list_datasets().query("available").name)
+    index = {(r.dataset, r.method_label, r.concept.lower()): r for r in summary.itertuples()}
+    records = []
+    for r in reported.itertuples():
+        mean = std = diff = np.nan
+        n = 0
+        hit = index.get((r.dataset, r.method, str(r.variant).lower()))
+        if r.method not in implemented:
+            verdict = "reported only"
+        elif r.dataset not in here:
+            verdict = "data absent"
+        elif weights == "absent":
+            verdict = "weights absent"
+        elif hit is None:
+            verdict = "not run"
+        else:
+            mean, std, n = hit.nmi_mean, hit.nmi_std, hit.n_seeds
+            diff = mean - r.value
+            if weights == "random":
+                verdict = "random weights: not compared"
+            elif tolerance is None:
+                verdict = NOT_COMPARED
+            else:
+                verdict = "within tolerance" if abs(diff) <= tolerance else ("better" if diff > 0 else "worse")
+        records.append({"paper": r.paper, "table": r.table, "dataset": r.dataset, "method": r.method,
+                        "variant": r.variant, "metric": r.metric, "reported": r.value, "reproduced": mean,
+                        "std": std, "n_seeds": n, "diff": diff, "verdict": verdict, "erratum": False})
+    return pd.DataFrame.from_records(records)

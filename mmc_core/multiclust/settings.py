@@ -1,0 +1,109 @@
+"""What a Multi-DProxy notebook's parameters cell resolves to: profile, seeds, epochs, device and the CLIP encoder.
+
+Real image tasks need CLIP weights, which a user provides (clip_weights = a file path, "hf-hub:<repo>" in the local
+cache, or `make weights` where a network exists). Without them the real-image rows are "weights absent" and only the
+planted-data study runs — except at the smoke profile, which proves the image pipeline runs with the tiny random
+encoder (`mmc-tiny-clip`, weights "none") and compares nothing. Random weights are used only when asked for by name
+or at smoke, and every table built on them says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+import pandas as pd
+
+from ..experiments.profiles import Profile, get_profile
+from ..experiments.settings import _check_choice, _whole_number
+from .runs import REFERENCE_DIR, ConceptRun, planted_task, run_concepts
+from .study import STUDY_SEEDS
+from .task import ConceptTask
+
+SMOKE_ENCODER = ("mmc-tiny-clip", "none")
+IMAGE_TASKS = {  # the concepts of the image sets in the paper's table that are here (Fruit, Stanford Cars: absent)
+    "CMUface": ("identity", "pose", "emotion", "glasses"),
+    "Card": ("order", "suits"),
+    "CIFAR-10": ("type", "environment"),
+}
+
+
+@dataclass
+class ConceptSettings:
+    profile: Profile
+    seeds: tuple[int, ...]  # planted-data seeds 1..n (generator and method; 0 is kept for readings); image tasks too
+    epochs: int | None  # None: the method's own (1,000 for Multi-DProxy)
+    device: str
+    encoder: Any | None  # a ClipEncoder, or None when no weights were given
+    encoder_note: str  # what the image rows are computed with, or why they are not
+
+    def params(self, **row: Any) -> dict[str, Any]:
+        """A row's parameters under this profile (epochs only when the profile shortens them; device when not auto)."""
+        return {**({"epochs": self.epochs} if self.epochs is not None else {}),
+                **({"device": self.device} if self.device != "auto" else {}), **row}
+
+    def run(self, runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask] = planted_task,
+            keep_outputs: bool = False) -> pd.DataFrame:
+        """The runs' records: read from reference/multiclust at the reference profile, else computed (cached)."""
+        if not self.profile.computes:
+            return run_concepts(runs, tasks, root=REFERENCE_DIR, compute=False, progress=False,
+                                keep_outputs=keep_outputs)
+        return run_concepts(runs, tasks, profile=self.profile.name, keep_outputs=keep_outputs)
+
+    @property
+    def weights(self) -> str:
+        """"real", "random" (the tiny or an explicitly random encoder) or "absent" (no image task runs)."""
+        return "absent" if self.encoder is None else "random" if self.encoder.is_random else "real"
+
+    def image_task(self, name: str) -> ConceptTask:
+        """The real image task "<set>@<concept>" on this encoder's cached features."""
+        from .images import build_task
+
+        dataset, concept = name.split("@")
+        return build_task(dataset, concept, self.encoder)
+
+    @property
+    def image_tasks(self) -> list[str]:
+        """The real image tasks this run covers: none without an encoder, CMUface's at smoke, else every one here."""
+        if self.encoder is None:
+            return []
+        sets = {"CMUface": IMAGE_TASKS["CMUface"]} if self.profile.name == "smoke" else IMAGE_TASKS
+        return [f"{name}@{concept}" for name, concepts in sets.items() for concept in concepts]
+
+    @property
+    def comparable(self) -> bool:
+        """Whether image-task numbers may be set against the paper's: real weights, at a profile that compares."""
+        return self.encoder is not None and not self.encoder.is_random and self.profile.compares
+
+    def describe(self) -> str:
+        return (f"profile {self.profile.name}: seeds {list(self.seeds)}, epochs {self.epochs or 'as in the paper'}, "
+                f"device {self.device}\nimage tasks: {self.encoder_note}")
+
+
+def resolve_concept_settings(profile: str, seeds: int | None, epochs: int | None, device: str,
+                             clip_model: str, clip_weights: str | None) -> ConceptSettings:
+    """Check the parameters (as every notebook does), then load the encoder when weights are given."""
+    _check_choice(profile, device)
+    prof = get_profile(profile)
+    n_seeds = _whole_number("seeds", seeds, prof.seeds)
+    epochs = _whole_number("epochs", epochs, prof.epochs) or prof.epochs
+    count = n_seeds or (prof.seeds if prof.name == "smoke" else len(STUDY_SEEDS))  # the study ships 5 seeds
+    study_seeds = tuple(range(1, count + 1))
+    if prof.name == "smoke" and clip_weights is None:
+        clip_model, clip_weights = SMOKE_ENCODER
+    if clip_weights is None:
+        return ConceptSettings(prof, study_seeds, epochs, device, None,
+                               "weights absent — no CLIP weights were given (clip_weights=PATH to OpenAI's "
+                               "ViT-B-32.pt with clip_model='ViT-B-32-quickgelu', or 'hf-hub:<repo>' in the local "
+                               "cache; `make weights` fetches them where a network exists)")
+    if not prof.computes:
+        return ConceptSettings(prof, study_seeds, epochs, device, None,
+                               "not shipped — the reference profile reads shipped runs, and none on real images "
+                               "exist (no CLIP weights on the machines that made them); run profile full")
+    from ..deep import resolve_device
+    from ..encoders import load_encoder
+
+    encoder = load_encoder(clip_model, clip_weights, device=str(resolve_device(device)))  # where the methods train
+    note = (f"{encoder.id} — RANDOM weights: checks that the pipeline runs; the numbers mean nothing"
+            if encoder.is_random else f"{encoder.id}")
+    return ConceptSettings(prof, study_seeds, epochs, device, encoder, note)

@@ -1,0 +1,101 @@
+"""Concept runs: identity, caching, records a reviewer can recompute, and the shipped controlled-study store."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from mmc_core.experiments.provenance import cpu_identity
+from mmc_core.metrics import evaluate
+from mmc_core.multiclust import runs as r
+from mmc_core.multiclust.synthetic import planted_concepts
+
+SHIPPED = sorted(r.REFERENCE_DIR.glob("*/*/*/seed*.json"))
+
+
+def test_planted_task_names_are_checked():
+    assert r.planted_task("Planted3@shape").n_clusters == 4
+    with pytest.raises(ValueError, match="Planted<generator seed>@<concept>"):
+        r.planted_task("Planted@shape")
+    with pytest.raises(ValueError, match="not 'size'"):
+        r.planted_task("Planted1@size")
+
+
+def test_the_label_is_not_part_of_a_runs_identity():
+    a = r.ConceptRun("clip-label", "Planted1@colour", 1, label="row A")
+    b = r.ConceptRun("clip-label", "Planted1@colour", 1, label="row B")
+    assert a.config_id == b.config_id
+    assert a.config_id != r.ConceptRun("clip-label", "Planted1@colour", 1, {"x": 1}).config_id
+    assert a.config_id != r.ConceptRun("clip-label", "Planted1@colour", 1, encoder="ViT@abc").config_id
+
+
+def test_a_run_is_computed_once_and_read_back(tmp_path, monkeypatch):
+    run = r.ConceptRun("clip-label", "Planted1@colour", 1, label="CLIP_label")
+    first = r.run_concepts([run], root=tmp_path, progress=False)
+    monkeypatch.setattr(r, "run_one", lambda *a: pytest.fail("a cached run was recomputed"))
+    again = r.run_concepts([run], root=tmp_path, progress=False)
+    assert first.nmi.iloc[0] == again.nmi.iloc[0] and again.label.iloc[0] == "CLIP_label"
+    assert again.dataset.iloc[0] == "Planted"
+
+
+def test_a_record_filed_under_another_run_is_refused(tmp_path):
+    run = r.ConceptRun("clip-label", "Planted1@colour", 1)
+    r.run_concepts([run], root=tmp_path, progress=False)
+    other = r.ConceptRun("clip-gpt", "Planted1@colour", 1)
+    path = other.path(tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text(run.path(tmp_path).read_text())
+    with pytest.raises(ValueError, match=f"{path}.*not the run it is filed under"):
+        r.run_concepts([other], root=tmp_path, progress=False)
+
+
+def test_scores_follow_from_the_partitions_and_other_concepts_are_scored():
+    """A representation is scored over K-means seeds 0-9; a zero-shot partition once; both against the other concept."""
+    data = planted_concepts(n=200, seed=2)
+    task = data.task("colour")
+
+    class Features:
+        features_ = data.image_features
+
+    class Partition:
+        partition_ = data.labels["shape"]  # the other concept's partition, exactly
+
+    rep = r.score_run(Features(), task)
+    assert rep["kmeans_seeds"] == 10 and len(rep["nmi_per_seed"]) == 10
+    assert rep["nmi"] == pytest.approx(np.mean(rep["nmi_per_seed"]), abs=1e-6)
+    fixed = r.score_run(Partition(), task)
+    assert fixed["kmeans_seeds"] == 1 and fixed["other_nmi"]["shape"] == pytest.approx(1.0)
+    assert fixed["nmi"] == pytest.approx(evaluate(task.labels, data.labels["shape"])["nmi"])
+
+
+def test_store_holds_the_controlled_study():
+    assert len(SHIPPED) >= 70, "reference/multiclust lacks the controlled study (scripts/multiclust_runs.py)"
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(r.REFERENCE_DIR)))
+def test_shipped_records_are_intact(path):
+    """Filed under its own identity, complete provenance, and its seed-0 partition scores as recorded."""
+    record = json.loads(path.read_text())
+    run = r.ConceptRun(record["method"], record["task"], record["seed"], record["params"], record["encoder"])
+    assert run.path(r.REFERENCE_DIR) == path and record["config_id"] == run.config_id
+    assert {"commit", "profile", "wall_seconds", "packages", "cpu"} <= set(record["provenance"])
+    task = r.planted_task(record["task"])
+    assert evaluate(task.labels, np.asarray(record["labels"]))["nmi"] == pytest.approx(record["nmi_per_seed"][0],
+                                                                                      abs=1e-6)
+
+
+def test_a_shipped_multidproxy_run_recomputes():
+    """Retrain one shipped run from scratch: the same scores on the same kind of CPU, within 0.05 NMI elsewhere."""
+    path = next((p for p in SHIPPED if "multidproxy" in p.parts and "Planted1_colour" in p.parts
+                 and json.loads(p.read_text())["params"] == {}), None)
+    if path is None:
+        pytest.skip("the full Multi-DProxy run on Planted1@colour is not shipped")
+    record = json.loads(path.read_text())
+    run = r.ConceptRun(record["method"], record["task"], record["seed"], {**record["params"], "device": "cpu"})
+    again = r.run_one(run, r.planted_task(run.task), profile=None)
+    if record["provenance"]["cpu"] == cpu_identity():
+        assert again["labels"] == record["labels"]
+    else:
+        assert again["nmi"] == pytest.approx(record["nmi"], abs=0.05)
