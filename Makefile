@@ -5,6 +5,7 @@
 #   make reproduce PROFILE=full SEEDS=5 DATASETS=MSRC-v1 NOTEBOOKS=notebooks/idmc/02_table2_ablation.ipynb  (narrowed)
 #   make data DATA_MIRROR=DIR      fill the data directory from a local mirror (else download), checking sha256
 #   make weights                   OpenAI's CLIP ViT-B-32 (Multi-DProxy's frozen encoder) into WEIGHTS_DIR, checking sha256
+#   make reproduce PROFILE=full CLIP_WEIGHTS=data/raw/clip/ViT-B-32.pt NOTEBOOKS="$(ls notebooks/multidproxy/*)"  (images)
 #   make lab                       JupyterLab on the notebooks
 #   make bench                     seconds per epoch / per run: IDMC, MFLVC (Handwritten, Scene-15), SDCIB, DDMC (Event)
 SHELL := /bin/bash
@@ -25,6 +26,11 @@ SEEDS       ?=
 DATASETS    ?=
 # Narrow `make reproduce` (every notebook takes seeds and datasets): SEEDS=10 DATASETS=MSRC-v1,Handwritten
 NARROW      := $(if $(SEEDS),-p seeds $(SEEDS)) $(if $(DATASETS),-p datasets $(DATASETS))
+# Multi-DProxy's notebooks on real images: CLIP_WEIGHTS=path/to/ViT-B-32.pt (what `make weights` fetches), or
+# hf-hub:<repo> in the local cache; CLIP_MODEL names the open_clip config the weights were trained with.
+CLIP_WEIGHTS ?=
+CLIP_MODEL  ?= ViT-B-32-quickgelu
+CLIP        := $(if $(CLIP_WEIGHTS),-p clip_weights $(CLIP_WEIGHTS) -p clip_model $(CLIP_MODEL))
 LAB_PORT    ?= 8888
 
 export MMC_DATA_DIR := $(DATA_DIR)
@@ -35,7 +41,7 @@ export PYTHONHASHSEED := 0
 .PHONY: venv data weights test unit smoke nbval reproduce report checked-outputs lab bench clean help
 
 help:
-	@sed -n '2,9p' Makefile
+	@sed -n '2,10p' Makefile
 
 # The environment: created on first use, re-created when the pins change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -87,8 +93,9 @@ reproduce: data
 	for nb in $(NOTEBOOKS); do \
 	  out="$(RESULTS_DIR)/notebooks/$${nb#notebooks/}"; mkdir -p "$$(dirname "$$out")"; \
 	  echo "== $$nb (profile $(PROFILE))"; \
+	  case "$$nb" in notebooks/multidproxy/*) clip="$(CLIP)";; *) clip="";; esac; \
 	  $(PY) -m papermill -k python3 --cwd "$$(dirname "$$nb")" -p profile $(PROFILE) -p device $(DEVICE) $(NARROW) \
-	    "$$nb" "$$out"; \
+	    $$clip "$$nb" "$$out"; \
 	done
 	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
 

@@ -22,8 +22,8 @@ import scipy.sparse
 from mmc_core import paths
 from mmc_core.data.derived import derive, split_derived
 from mmc_core.data.registry import (
-    MANIFEST_NAME, DatasetEntry, DatasetUnavailable, DataSchemaError, canonical_name, check_file, fetch_hint,
-    get_entry, parent_view_indices, sha256_file, unavailable,
+    MANIFEST_NAME, USER_LABELS, DatasetEntry, DatasetUnavailable, DataSchemaError, canonical_name, check_file,
+    describe_source, fetch_hint, get_entry, parent_view_indices, sha256_file, unavailable,
 )
 
 LABEL_KEYS = ("Y", "y", "gnd", "truelabel")
@@ -267,6 +267,12 @@ def verify_manifest_dir(entry: DatasetEntry, directory: Path) -> list[str]:
     if sha256_file(manifest) != spec.sha256:
         raise DataSchemaError(f"{entry.name}: sha256 mismatch for {manifest}: the registry says {spec.sha256} "
                               f"(a different or edited manifest); re-fetch with {fetch_hint(entry.name)}")
+    return verify_listed(entry, directory)
+
+
+def verify_listed(entry: DatasetEntry, directory: Path) -> list[str]:
+    """Check every file `directory`/MANIFEST.sha256 lists against its sha256; return the listed paths."""
+    manifest = directory / MANIFEST_NAME
     listed = read_manifest(manifest)
     for digest, rel in listed:
         path = directory / rel
@@ -333,9 +339,9 @@ def load_image_dataset(name: str, data_dir: str | os.PathLike | None = None, res
         raise DataSchemaError(f"{entry.name} is not an image set: use load_dataset({entry.name!r})")
     if resolution is not None and entry.name != "CMUface":
         raise ValueError(f"resolution applies to CMUface only, not {entry.name}")
-    if not entry.files:
-        raise unavailable(entry, None)
     root = paths.data_dir(data_dir)
+    if not entry.files:
+        return load_user_images(entry, root)
     manifest = check_file(entry, entry.files[0], root)
     listed = verify_image_manifest(entry.name, root) if verify else [rel for _, rel in read_manifest(manifest)]
     parsers: dict[str, Callable[[str], dict[str, str] | None]] = {
@@ -348,15 +354,54 @@ def load_image_dataset(name: str, data_dir: str | os.PathLike | None = None, res
     found = sorted((rel, lab) for rel in listed if (lab := parsers[entry.name](rel)) is not None)
     if not found:
         raise DataSchemaError(f"{entry.name}: no images found in {manifest} (resolution {resolution})")
+    return _image_dataset(entry, manifest.parent, found)
+
+
+def _image_dataset(entry: DatasetEntry, root: Path, found: list[tuple[str, dict[str, str]]]) -> ImageDataset:
+    """The ImageDataset of (relative path, {clustering: class name}) pairs: class indices in the registry's order
+    (sorted names where the registry does not list the classes); a name the registry does not list is an error."""
     labels, class_names = {}, {}
     for key, clustering in entry.clusterings.items():
-        classes = list(clustering.classes or ())
         values = [lab[key] for _, lab in found]
+        classes = list(clustering.classes or sorted(set(values)))
         unknown = sorted(set(values) - set(classes))
         if unknown:
             raise DataSchemaError(f"{entry.name}: {key} labels {unknown} are not in the registry's classes {classes}")
         index = {c: i for i, c in enumerate(classes)}
         labels[key] = np.array([index[v] for v in values], dtype=np.int64)
         class_names[key] = classes
-    return ImageDataset(name=entry.name, root=manifest.parent, paths=[manifest.parent / rel for rel, _ in found],
-                        labels=labels, class_names=class_names)
+    return ImageDataset(name=entry.name, root=root, paths=[root / rel for rel, _ in found], labels=labels,
+                        class_names=class_names)
+
+
+def user_images_help(entry: DatasetEntry, directory: Path) -> str:
+    return (f"{entry.name} has no public copy: put its images under {directory}/ with {USER_LABELS} (a `path` column "
+            f"relative to that folder, then one column per clustering: {', '.join(entry.clusterings)}) and "
+            f"{MANIFEST_NAME} (`sha256sum` of every other file there, {USER_LABELS} included). How to obtain the "
+            f"images: {describe_source(entry)}")
+
+
+def load_user_images(entry: DatasetEntry, root: Path) -> ImageDataset:
+    """An image set a user supplies (no public file to register): <data dir>/<directory>/ with labels.csv and
+    MANIFEST.sha256; every listed file is checked against its sha256 (the manifest itself cannot be checked against the
+    registry, having no public original), labels.csv must be listed and name only listed images."""
+    import pandas as pd
+
+    directory = root / str(entry.directory)
+    if not (directory / MANIFEST_NAME).is_file() or not (directory / USER_LABELS).is_file():
+        raise DatasetUnavailable(user_images_help(entry, directory))
+    listed = set(verify_listed(entry, directory))
+    if USER_LABELS not in listed:
+        raise DataSchemaError(f"{entry.name}: {USER_LABELS} is not listed in {directory / MANIFEST_NAME}; "
+                              f"rewrite the manifest with sha256sum over every file")
+    table = pd.read_csv(directory / USER_LABELS, dtype=str)
+    missing = [c for c in ("path", *entry.clusterings) if c not in table.columns]
+    if missing:
+        raise DataSchemaError(f"{entry.name}: {USER_LABELS} lacks the column(s) {missing}. "
+                              + user_images_help(entry, directory))
+    unlisted = sorted(set(table.path) - listed)
+    if unlisted:
+        raise DataSchemaError(f"{entry.name}: {USER_LABELS} names images not in {MANIFEST_NAME}: {unlisted[:3]}")
+    found = sorted((row.path, {c: getattr(row, c) for c in entry.clusterings})
+                   for row in table.itertuples(index=False))
+    return _image_dataset(entry, directory, found)

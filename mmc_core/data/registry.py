@@ -29,6 +29,7 @@ LAYOUTS = ("cell", "keys", "per_view")
 ORIENTATIONS = ("samples_first", "features_first")
 CONTAINERS = ("mat-v5", "mat-v7.3")
 MANIFEST_NAME = "MANIFEST.sha256"
+USER_LABELS = "labels.csv"  # the labels of an image set a user supplies (loaders.load_user_images)
 
 
 class DatasetUnavailable(Exception):
@@ -393,9 +394,12 @@ def check_file(entry: DatasetEntry, spec: FileSpec, data_dir: Path) -> Path:
 
 
 def is_available(entry: DatasetEntry, data_dir: Path) -> bool:
-    """True when every registered file is present (presence only: nothing is hashed)."""
+    """True when every registered file is present (presence only: nothing is hashed); for an image set with no
+    public file, when the user's folder holds its manifest and labels (loaders.load_user_images)."""
     if entry.subset_of is not None:
         return is_available(get_entry(entry.subset_of), data_dir)
+    if entry.kind == "images" and not entry.files and entry.directory:
+        return all((data_dir / str(entry.directory) / name).is_file() for name in (MANIFEST_NAME, USER_LABELS))
     return bool(entry.files) and all((data_dir / f.path).is_file() for f in entry.files)
 
 

@@ -40,7 +40,7 @@ def build_task(dataset: str, concept: str, encoder: ClipEncoder, data_dir: str |
     words = word_list(dataset, concept)
     images = load_image_dataset(dataset, data_dir, resolution)
     features = image_features(dataset, encoder, data_dir, resolution)
-    classes = class_words(dataset, concept)
+    classes = class_words(dataset, concept, images.class_names[concept])
     candidate_tokens = word_tokens(encoder, words.words)
     return ConceptTask(
         name=f"{images.name}@{concept}", concept=concept, image_features=features, labels=images.labels[concept],

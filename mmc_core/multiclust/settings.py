@@ -14,18 +14,24 @@ from typing import Any, Callable, Sequence
 
 import pandas as pd
 
+from ..data.registry import is_available, load_registry
 from ..experiments.profiles import Profile, get_profile
 from ..experiments.settings import _check_choice, _whole_number
+from ..paths import data_dir
 from .runs import REFERENCE_DIR, ConceptRun, planted_task, run_concepts
 from .study import STUDY_SEEDS
 from .task import ConceptTask
 
 SMOKE_ENCODER = ("mmc-tiny-clip", "none")
-IMAGE_TASKS = {  # the concepts of the image sets in the paper's table that are here (Fruit, Stanford Cars: absent)
-    "CMUface": ("identity", "pose", "emotion", "glasses"),
-    "Card": ("order", "suits"),
-    "CIFAR-10": ("type", "environment"),
-}
+SMOKE_SETS = ("CMUface",)  # the image set whose concepts the smoke profile runs (small: 624 images)
+
+
+def image_sets_here() -> dict[str, tuple[str, ...]]:
+    """The image sets of the paper that are here (staged, or supplied by the user: Fruit, Stanford Cars) with their
+    concepts (the registry's clusterings)."""
+    root = data_dir()
+    return {e.name: tuple(e.clusterings) for e in load_registry().values()
+            if e.kind == "images" and is_available(e, root)}
 
 
 @dataclass
@@ -67,7 +73,9 @@ class ConceptSettings:
         """The real image tasks this run covers: none without an encoder, CMUface's at smoke, else every one here."""
         if self.encoder is None:
             return []
-        sets = {"CMUface": IMAGE_TASKS["CMUface"]} if self.profile.name == "smoke" else IMAGE_TASKS
+        sets = image_sets_here()
+        if self.profile.name == "smoke":
+            sets = {name: concepts for name, concepts in sets.items() if name in SMOKE_SETS}
         return [f"{name}@{concept}" for name, concepts in sets.items() for concept in concepts]
 
     @property

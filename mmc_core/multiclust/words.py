@@ -13,6 +13,8 @@ code's template style "<Object> with a <concept> of *". `source` says which is w
 
 from __future__ import annotations
 
+from typing import Sequence
+
 from dataclasses import dataclass
 
 from ..data.registry import canonical_name, get_entry
@@ -117,11 +119,12 @@ def word_list(dataset: str, concept: str) -> WordList:
     return WORD_LISTS[key]
 
 
-def class_words(dataset: str, concept: str) -> tuple[str, ...]:
-    """The concept's true class names in the registry's order, as the words a prompt holds (CLASS_WORDS applied)."""
+def class_words(dataset: str, concept: str, classes: Sequence[str] | None = None) -> tuple[str, ...]:
+    """The concept's true class names, as the words a prompt holds (CLASS_WORDS applied): `classes` (the loaded image
+    set's, e.g. a user-supplied set whose classes the registry does not list), else the registry's, in order."""
     name = canonical_name(dataset)
     clustering = get_entry(name).clusterings.get(concept)
-    if clustering is None or not clustering.classes:
+    if classes is None and (clustering is None or not clustering.classes):
         raise ValueError(f"the registry lists no classes for {name}@{concept} (data/registry.yaml, clusterings).")
     rename = CLASS_WORDS.get((name, concept), {})
-    return tuple(rename.get(c, c) for c in clustering.classes)
+    return tuple(rename.get(c, c) for c in (classes if classes is not None else clustering.classes))
