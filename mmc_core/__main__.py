@@ -104,11 +104,11 @@ def cmd_reported(args: argparse.Namespace) -> int:
 
 def cmd_readme(args: argparse.Namespace) -> int:
     from .experiments.readme import update_readme
-    from .experiments.reference import iter_records
+    from .experiments.reference import concept_records, iter_records
     from .paths import REFERENCE_RUNS_DIR, results_dir
 
     root = results_dir(args.results_dir)
-    records = [record for _, record in iter_records(REFERENCE_RUNS_DIR)]
+    records = [record for _, record in iter_records(REFERENCE_RUNS_DIR)] + concept_records()
     ok = update_readme(root, records, check=args.check)
     if args.check and not ok:
         print("README.md's generated blocks (claims, timings) differ from what the shipped runs give: run "
@@ -121,13 +121,12 @@ def cmd_readme(args: argparse.Namespace) -> int:
 def cmd_reference(args: argparse.Namespace) -> int:
     from .data import load_dataset
     from .experiments.reference import audit_record, iter_records, ship
-    from .paths import REFERENCE_RUNS_DIR, results_dir
+    from .paths import REFERENCE_CONCEPT_RUNS_DIR, REFERENCE_RUNS_DIR, results_dir
 
     if args.action == "ship":
-        from .multiclust.runs import REFERENCE_DIR as CONCEPT_RUNS_DIR
-
         results = results_dir(args.results_dir)
-        for cache, store in ((results / "cache", REFERENCE_RUNS_DIR), (results / "multiclust", CONCEPT_RUNS_DIR)):
+        for cache, store in ((results / "cache", REFERENCE_RUNS_DIR),
+                             (results / "multiclust", REFERENCE_CONCEPT_RUNS_DIR)):
             copied = ship(cache, store)
             print(f"shipped {len(copied)} new or changed run(s) from {cache} into {store}")
         return 0

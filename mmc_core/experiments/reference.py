@@ -16,7 +16,8 @@ from typing import Any, Iterator
 import numpy as np
 
 from ..metrics import evaluate
-from ..paths import REFERENCE_RUNS_DIR
+from ..data.tasks import image_set
+from ..paths import REFERENCE_CONCEPT_RUNS_DIR, REFERENCE_RUNS_DIR
 from .runner import RunSpec
 
 PROVENANCE_KEYS = ("commit", "profile", "epochs_trained", "device", "threads", "wall_seconds", "packages")
@@ -27,6 +28,12 @@ def iter_records(root: str | Path = REFERENCE_RUNS_DIR) -> Iterator[tuple[Path, 
     """Every run record under root, with its path, in a stable order."""
     for path in sorted(Path(root).glob("*/*/*/seed*.json")):
         yield path, json.loads(path.read_text())
+
+
+def concept_records(root: str | Path = REFERENCE_CONCEPT_RUNS_DIR) -> list[dict[str, Any]]:
+    """The multiple-clustering runs' records under root (default: the shipped ones) with their image set as `dataset`,
+    the key the report's provenance and the README's timings group records by."""
+    return [{**record, "dataset": image_set(record["task"])} for _, record in iter_records(root)]
 
 
 def spec_of(record: dict[str, Any]) -> RunSpec:

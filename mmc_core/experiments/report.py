@@ -150,11 +150,11 @@ def provenance_lines(records: list[dict]) -> list[str]:
 def report_records(root: Path, profiles: list[str]) -> list[dict]:
     """The run records behind sections of these profiles: the reference store, or the results cache's runs."""
     from ..paths import REFERENCE_RUNS_DIR
-    from .reference import iter_records
+    from .reference import concept_records, iter_records
 
     if profiles == ["reference"]:
-        return [record for _, record in iter_records(REFERENCE_RUNS_DIR)]
-    return [record for _, record in iter_records(root / "cache")
+        return [record for _, record in iter_records(REFERENCE_RUNS_DIR)] + concept_records()
+    return [record for record in [r for _, r in iter_records(root / "cache")] + concept_records(root / "multiclust")
             if record.get("provenance", {}).get("profile") in profiles]
 
 

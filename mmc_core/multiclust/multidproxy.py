@@ -40,9 +40,9 @@ among them); lambda's tau = 0.5, L_c's sigma = 0.5, cosines in L_c (features and
 a contrastive loss whose positive pair is the image's own fused feature and proxy, -log(e^{s_ii} / sum_j e^{s_ij}):
 the summary prints only the log-sum over j != i, and under that literal reading (`contrast="printed"`) nothing ties F
 to the concept, L_a pulls F onto the image feature, and the clustering follows whichever concept dominates the image
-features (on the planted data of generator seed 0, kept for such choices and never used for a verdict: asked for
-colour, colour NMI 0.007 and shape NMI 0.805; with the positive pair 0.627 and 0.016); L_a on F as printed
-(`alignment="proxy"` aligns the proxy instead: colour NMI 0.559 on the same data); t = the epoch,
+features (seen on the planted data of generator seed 0, kept for such choices and never used for a verdict; the
+runs are shipped and shown in multidproxy/05); L_a on F as printed (`alignment="proxy"` aligns the proxy instead);
+t = the epoch,
 E = the epochs; dynamic candidate management prunes to the top half (never fewer than M) by mean cosine to the M
 K-means centres of all proxies, at every R-th epoch while more than M words remain (a list of M or fewer words, as
 the published CMUface identity list of 10 words for 20 people, is never pruned), with R = E / (h + 1) for the h

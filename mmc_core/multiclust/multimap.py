@@ -46,7 +46,7 @@ would keep drifting after its batch); constant lr, no weight decay. The code's b
 shuffled as blocks; ours are reshuffled samples. The representation is the unit-norm prompt features t_i with the
 learned proxies: main.py computes exactly these after training (it clusters nothing itself), and main_eval.py prints
 their K-means scores first of five (then word, end-of-text, image and concatenated features' scores) without saying
-which the paper reports; the repository's open issue #2 asks the same."""
+which the paper reports."""
 
 # The README's commands, as MultiMaP keyword arguments (their Adagrad weight decays, 5e-5 and 1e-5, are not applied).
 PUBLISHED_SETTINGS: dict[str, dict[str, float]] = {

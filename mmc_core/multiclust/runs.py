@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import re
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -26,19 +25,19 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
+from ..data.tasks import PLANTED, image_set
 from ..experiments.provenance import run_provenance
 from ..io import atomic_write_json, ensure_writable_dir
-from ..metrics import evaluate
-from ..paths import PROJECT_ROOT, results_dir
 from ..kmeans import run_kmeans
+from ..metrics import evaluate
+from ..paths import REFERENCE_CONCEPT_RUNS_DIR, results_dir
 from ..seeding import seed_everything
 from .evaluation import KMEANS_SEEDS
 from .synthetic import planted_concepts
 from .task import ConceptTask
 
 RECORD_VERSION = 1
-REFERENCE_DIR = PROJECT_ROOT / "reference" / "multiclust"
-PLANTED = re.compile(r"^Planted(?P<seed>\d+)@(?P<concept>\w+)$")
+REFERENCE_DIR = REFERENCE_CONCEPT_RUNS_DIR
 
 
 def method_registry() -> dict[str, Callable[..., Any]]:
@@ -163,7 +162,3 @@ def run_concepts(runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask]
             for run, record in records]
     return pd.DataFrame(rows)
 
-
-def image_set(task: str) -> str:
-    """The image set a task name is on ("Planted" for every draw of the planted data)."""
-    return "Planted" if PLANTED.match(task) else task.split("@")[0]

@@ -76,3 +76,17 @@ def survivors(results: pd.DataFrame) -> pd.DataFrame:
                      **{f"kept at epoch {h['epoch']}": ", ".join(sorted(h["kept"])) for h in history},
                      "final": sorted(r.outputs["active_words"])})
     return pd.DataFrame(rows)
+
+
+READINGS = {  # the readings compared on the selection draw (generator seed 0) before the study ran
+    "chosen (L_c with its positive pair)": {},
+    "L_c as printed (no positive pair)": {"contrast": "printed"},
+    "L_a on the proxy instead of F": {"alignment": "proxy"},
+}
+SELECTION_SEED = 0
+
+
+def reading_runs(**params: Any) -> list[ConceptRun]:
+    """Multi-DProxy under each reading of READINGS on both concepts of the selection draw (seed 0)."""
+    return [ConceptRun("multidproxy", planted_name(SELECTION_SEED, concept), SELECTION_SEED, {**params, **row},
+                       label=name) for name, row in READINGS.items() for concept in CONCEPTS]
