@@ -7,7 +7,7 @@
 #   make weights                   OpenAI's CLIP ViT-B-32 (Multi-DProxy's frozen encoder) into WEIGHTS_DIR, checking sha256
 #   make reproduce PROFILE=full CLIP_WEIGHTS=data/raw/clip/ViT-B-32.pt NOTEBOOKS="$(ls notebooks/multidproxy/*)"  (images)
 #   make lab                       JupyterLab on the notebooks
-#   make bench                     seconds per epoch / per run: IDMC, MFLVC (Handwritten, Scene-15), SDCIB, DDMC (Event)
+#   make bench                     seconds per epoch / per run: IDMC, MFLVC, SDCIB, DDMC, Multi-DProxy (CLIP-sized)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -33,6 +33,9 @@ CLIP_MODEL  ?= ViT-B-32-quickgelu
 CLIP        := $(if $(CLIP_WEIGHTS),-p clip_weights $(CLIP_WEIGHTS) -p clip_model $(CLIP_MODEL))
 LAB_PORT    ?= 8888
 
+# DASK_SCHEDULER=tcp://host:8786: every notebook's run grid executes on that Dask cluster (README: Running on a cluster)
+DASK_SCHEDULER ?=
+export MMC_DASK_SCHEDULER := $(DASK_SCHEDULER)
 export MMC_DATA_DIR := $(DATA_DIR)
 export MMC_RESULTS_DIR := $(RESULTS_DIR)
 export HF_HUB_OFFLINE := 1

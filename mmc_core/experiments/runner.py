@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -182,6 +183,26 @@ def read_record(spec: RunSpec, path: Path) -> dict[str, Any]:
     return record
 
 
+DASK_ENV = "MMC_DASK_SCHEDULER"
+
+
+def _on_dask(scheduler: Any, specs: Sequence[RunSpec], cache: Path | None, data_dir: str | None,
+             profile: str | None) -> Iterable[dict]:
+    """The specs' results, computed on the Dask cluster `scheduler` (a Client or an address), in completion order;
+    one BLAS thread per run, as for local processes."""
+    from dask.distributed import Client
+    from joblib import Parallel, delayed, parallel_config
+
+    client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
+    try:
+        with parallel_config(backend="dask", client=client):
+            jobs = (delayed(_run_and_cache)(spec, cache, data_dir, 1, profile) for spec in specs)
+            yield from Parallel(n_jobs=-1, return_as="generator_unordered")(jobs)
+    finally:
+        if client is not scheduler:
+            client.close()
+
+
 def run_grid(
     specs: Sequence[RunSpec],
     cache_dir: str | Path | None = "default",
@@ -191,13 +212,19 @@ def run_grid(
     keep_labels: bool = False,
     profile: str | None = None,
     compute: bool = True,
+    scheduler: Any = None,
 ) -> pd.DataFrame:
     """Run every spec not already in the cache; return one row per run (cached and new), labelled by its spec.
 
     cache_dir: "default" = <results>/cache, None = no cache. n_jobs > 1 runs in parallel processes, each limited
     to one BLAS thread (two 2-thread processes on 2 cores run slower than one). profile: recorded in each new
     run's provenance. compute=False only reads: runs absent from the cache are left out (reference mode).
+    scheduler: run the grid on a Dask cluster (joblib's dask backend) — a `dask.distributed.Client`, or a scheduler
+    address ("tcp://host:8786"); default $MMC_DASK_SCHEDULER if set. Each worker writes its runs into the cache, so
+    the cache and the data directory must be on storage every worker sees; an interrupted grid resumes from the
+    cache as a local one does.
     """
+    scheduler = scheduler if scheduler is not None else os.environ.get(DASK_ENV) or None
     cache = results_dir() / "cache" if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
     data_dir = str(data_dir) if data_dir is not None else None
     done, todo = [], []
@@ -214,7 +241,11 @@ def run_grid(
                                    "directory's permissions")
     # Closed on error too, so an error message starts on a line of its own.
     with tqdm(total=len(done) + len(todo), initial=len(done), desc="runs", disable=not progress, unit="run") as bar:
-        if n_jobs == 1:
+        if scheduler is not None and todo:
+            for result in _on_dask(scheduler, todo, cache, data_dir, profile):
+                done.append(result)
+                bar.update()
+        elif n_jobs == 1:
             for spec in todo:
                 bar.set_postfix_str(f"{spec.method} {spec.dataset} seed {spec.seed}")
                 done.append(_run_and_cache(spec, cache, data_dir, None, profile))
