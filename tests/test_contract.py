@@ -12,7 +12,7 @@ from synthetic import two_view_minmax
 from mmc_core.deep import DeepClusterer
 from mmc_core.methods import available, make, method_class
 from mmc_core.metrics import accuracy
-from mmc_core.params import (Boolean, Device, Interval, Names, NoneValue, Options, Widths, constructor_parameters,
+from mmc_core.params import (Boolean, Device, Interval, Names, Widths, constructor_parameters,
                              merged_constraints)
 
 # Small, fast settings per method (tiny networks, few epochs); the classical methods run with their defaults.

@@ -34,6 +34,11 @@ from .provenance import run_provenance
 RESULT_VERSION = 1  # bump when the meaning of a cached result changes, so stale caches are not reused
 
 
+def config_hash(config: Mapping[str, Any]) -> str:
+    """A run configuration's id: the first 12 hex digits of the SHA-1 of its sorted JSON."""
+    return hashlib.sha1(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """One run: a method with parameters on a dataset with one seed."""
@@ -72,8 +77,7 @@ class RunSpec:
 
     @property
     def config_id(self) -> str:
-        blob = json.dumps(self.config, sort_keys=True, default=str)
-        return hashlib.sha1(blob.encode()).hexdigest()[:12]
+        return config_hash(self.config)
 
     def cache_path(self, cache_dir: Path) -> Path:
         return cache_dir / self.dataset / self.method.lower() / self.config_id / f"seed{self.seed}.json"
@@ -166,8 +170,9 @@ def _run_and_cache(spec: RunSpec, cache_dir: Path | None, data_dir: str | None, 
     return result
 
 
-def read_record(spec: RunSpec, path: Path) -> dict[str, Any]:
-    """A stored run record, checked against the spec it is filed under; any problem names the file."""
+def read_record(spec: Any, path: Path) -> dict[str, Any]:
+    """A stored run record, checked against the spec it is filed under (a RunSpec, or any run with `config` and
+    `seed`, as multiclust's ConceptRun); any problem names the file."""
     try:
         record = json.loads(path.read_text())
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:

@@ -6,15 +6,13 @@ id (model@weights) then joins the run's identity. A record holds the scores (NMI
 over K-means seeds 0-9 for a representation; of the one partition for a zero-shot method), the scores of every
 K-means seed and that seed-0 partition (so a reviewer can recompute them), the method's extra outputs (candidate
 evolution), the NMI of the same partitions against the set's other concepts (`other_nmi`: a representation that
-follows another concept than the one asked for shows there) and its provenance. Records live under <root>/<task>/<method>/<config id>/seed<seed>.json, written
-atomically; the shipped ones in reference/multiclust/.
+follows another concept than the one asked for shows there) and its provenance. Records live under
+<root>/<task>/<method>/<config id>/seed<seed>.json, written atomically; the shipped ones in reference/multiclust/.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import time
 from dataclasses import dataclass, field
 from functools import partial
@@ -27,6 +25,7 @@ from tqdm.auto import tqdm
 
 from ..data.tasks import PLANTED, image_set
 from ..experiments.provenance import run_provenance
+from ..experiments.runner import config_hash, read_record
 from ..io import atomic_write_json, ensure_writable_dir
 from ..kmeans import run_kmeans
 from ..metrics import evaluate
@@ -75,7 +74,7 @@ class ConceptRun:
 
     @property
     def config_id(self) -> str:
-        return hashlib.sha1(json.dumps(self.config, sort_keys=True, default=str).encode()).hexdigest()[:12]
+        return config_hash(self.config)
 
     def path(self, root: Path) -> Path:
         return root / self.task.replace("@", "_") / self.method / self.config_id / f"seed{self.seed}.json"
@@ -124,20 +123,6 @@ def run_one(run: ConceptRun, task: ConceptTask, profile: str | None) -> dict[str
             "outputs": method_outputs(model), "provenance": run_provenance(model, profile, seconds)}
 
 
-def read_run(run: ConceptRun, path: Path) -> dict[str, Any]:
-    """A stored record, checked against the run it is filed under (any problem names the file)."""
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise ValueError(f"Run record {path} cannot be read ({err}); delete it to recompute the run.") from None
-    expected = {**run.config, "seed": run.seed}
-    found = {key: record.get(key) for key in expected}
-    if json.dumps(found, sort_keys=True, default=str) != json.dumps(expected, sort_keys=True, default=str):
-        raise ValueError(f"Run record {path} is not the run it is filed under (expected {expected}, found {found}); "
-                         "delete it to recompute the run.")
-    return record
-
-
 def run_concepts(runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask] = planted_task,
                  root: str | Path | None = None, compute: bool = True, profile: str | None = None,
                  progress: bool = True, keep_outputs: bool = False) -> pd.DataFrame:
@@ -148,7 +133,7 @@ def run_concepts(runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask]
     records, todo = [], []
     for run in runs:
         path = run.path(root)
-        (records.append((run, read_run(run, path))) if path.exists() else todo.append(run))
+        (records.append((run, read_record(run, path))) if path.exists() else todo.append(run))
     if compute and todo:
         ensure_writable_dir(root, "set MMC_RESULTS_DIR to a writable directory")
         built: dict[str, ConceptTask] = {}
