@@ -100,7 +100,8 @@ def planted_concepts(n: int = 600, dim: int = 64, strengths: Mapping[str, float]
         class_dirs = np.array([next(basis) for _ in classes])
         y = rng.integers(len(classes), size=n)
         V += strengths[concept] * class_dirs[y]
-        shared = directions[concept] = next(basis).astype(np.float32)
+        shared = next(basis)
+        directions[concept] = shared.astype(np.float32)
         distractors = spare[:distractors_per_class * len(classes)]
         word_dirs = np.vstack([class_dirs, [next(basis) for _ in distractors]])
         features = _normalise(word_dirs + word_share * shared + word_noise * rng.standard_normal(word_dirs.shape)
