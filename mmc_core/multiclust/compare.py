@@ -15,11 +15,12 @@ from ..data import list_datasets
 from ..experiments.tables import NOT_COMPARED
 
 
-def compare_concepts(summary: pd.DataFrame, reported: pd.DataFrame, tolerance: float | None,
+def compare_concepts(summary: pd.DataFrame | None, reported: pd.DataFrame, tolerance: float | None,
                      implemented: set[str], weights: str) -> pd.DataFrame:
-    """summary: summarize_concepts of the image-task runs (may be empty); weights: "real", "random" or "absent"."""
+    """summary: summarize_concepts of the image-task runs (None: none ran); weights: "real", "random" or "absent"."""
     here = set(list_datasets().query("available").name)
-    index = {(r.dataset, r.method_label, r.concept.lower()): r for r in summary.itertuples()}
+    rows = summary.itertuples() if summary is not None else ()
+    index = {(r.dataset, r.method_label, r.concept.lower()): r for r in rows}
     records = []
     for r in reported.itertuples():
         mean = std = diff = np.nan
