@@ -1,0 +1,36 @@
+"""Every deep method trains on a CUDA GPU when one is present (the container's purpose): a few epochs each, on the
+device, with its outputs back on the host. Skipped, with the reason, on a machine without one."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from synthetic import two_view_minmax
+from test_contract import SMALL
+
+from mmc_core.deep import DeepClusterer
+from mmc_core.methods import available, make, method_class
+from mmc_core.multiclust.multidproxy import MultiDProxy
+from mmc_core.multiclust.multimap import MultiMaP
+from mmc_core.multiclust.synthetic import planted_concepts
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA GPU on this machine")
+DEEP = [name for name in available() if issubclass(method_class(name), DeepClusterer)]
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_deep_method_trains_on_cuda(name):
+    views, _ = two_view_minmax()
+    model = make(name, n_clusters=3, random_state=0, **{**SMALL[name], "device": "cuda"})
+    labels = model.fit_predict(views)
+    assert model.device_.type == "cuda" and next(model.model_.parameters()).is_cuda
+    assert isinstance(labels, np.ndarray) and labels.shape == (len(views[0]),)
+
+
+@pytest.mark.parametrize("cls", [MultiDProxy, MultiMaP])
+def test_concept_method_trains_on_cuda(cls):
+    task = planted_concepts(n=200, seed=1).task("colour")
+    model = cls(task.n_clusters, random_state=0, epochs=3, device="cuda").fit_task(task)
+    assert model.device_.type == "cuda" and isinstance(model.features_, np.ndarray)
+    assert model.features_.shape[0] == task.n_samples
