@@ -116,6 +116,9 @@ BATCHES = {
     # of a few minutes a run (5 seeds); the slower rows (10-60 minutes a run at this size) are named "not run"
     "ddmc-baselines-landuse": make_grid(CLASSICAL_SDCIB + ["smcmb"], ["LandUse-21"], 10)
     + deep("simvc", ["LandUse-21"], 5) + deep("comvc", ["LandUse-21"], 5),
+    # DDMC's alpha/beta grid (ddmc/02) on the other two datasets of its claims, seed 0 as on MSRC-v1
+    "ddmc-alpha-beta": [s for a in (0.01, 0.1, 1.0, 10.0) for b in (0.01, 0.1, 1.0, 10.0)
+                        for s in deep("ddmc", ["Event", "LandUse-21"], 1, alpha=a, beta=b)],
     # Event's strongest DDMC-table baseline (MFLVC) to 5 seeds
     "ddmc-baselines-event": deep("mflvc", ["Event"], 5),
 }
