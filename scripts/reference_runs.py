@@ -119,6 +119,14 @@ BATCHES = {
     # DDMC's alpha/beta grid (ddmc/02) on the other two datasets of its claims, seed 0 as on MSRC-v1
     "ddmc-alpha-beta": [s for a in (0.01, 0.1, 1.0, 10.0) for b in (0.01, 0.1, 1.0, 10.0)
                         for s in deep("ddmc", ["Event", "LandUse-21"], 1, alpha=a, beta=b)],
+    # label-free selection among readings (mmc_core.experiments.selection): SDCIB under every reading on Event, and
+    # under each feature scaling on the bag-of-words substitutes, 5 seeds (stability needs several); IDMC's Eq. 15
+    # readings on MSRC-v1, 5 seeds
+    "selection-readings": [s for scaling, params in READINGS.values()
+                           for s in make_grid([("sdcib", {**FULL, **params})], ["Event"], 5, scaling=scaling)]
+    + [s for scaling in ("minmax", "l2", "zscore", "none")
+       for s in make_grid([("sdcib", FULL)], ["BBCSport", "3Sources", "Reuters-1200"], 5, scaling=scaling)]
+    + deep("idmc", ["MSRC-v1"], 5, label_term="ratio"),
     # Event's strongest DDMC-table baseline (MFLVC) to 5 seeds
     "ddmc-baselines-event": deep("mflvc", ["Event"], 5),
 }

@@ -1,0 +1,66 @@
+"""Label-free choices among readings of what a paper leaves open.
+
+Two rules that never look at labels:
+- a data-driven one for preprocessing: bag-of-words views (counts: non-negative integers, many zeros; or term
+  weights such as tf-idf: non-negative, nearly all zeros) are normalised per sample (l2 rows), other views per
+  feature (min-max), decided from the features' type alone (`preprocessing_rule`);
+- a model-selection criterion for the rest: the reading whose seeds agree most with each other, i.e. the highest mean
+  pairwise ARI of the seeds' partitions (`seed_stability`) — a reading whose result depends less on the seed.
+The reading labels would pick is reported beside it, marked "oracle", and never adopted silently.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import adjusted_rand_score
+
+COUNT_ZERO_SHARE = 0.3  # counts (integers): at least this share of zeros
+TERM_WEIGHT_ZERO_SHARE = 0.9  # weighted bags of words (non-integer): at least this share of zeros
+
+
+def seed_stability(partitions: Sequence[Sequence[int]]) -> float:
+    """Mean ARI over every pair of the seeds' partitions of the same samples (1: every seed gives the same
+    partition); NaN with fewer than two seeds."""
+    if len(partitions) < 2:
+        return float("nan")
+    lengths = {len(p) for p in partitions}
+    if len(lengths) != 1:
+        raise ValueError(f"The partitions cover different numbers of samples: {sorted(lengths)}.")
+    return float(np.mean([adjusted_rand_score(a, b) for a, b in combinations(partitions, 2)]))
+
+
+def is_bag_of_words(X: np.ndarray) -> bool:
+    """Whether a view is a bag of words: non-negative, and either integers with at least COUNT_ZERO_SHARE of zeros
+    (counts) or at least TERM_WEIGHT_ZERO_SHARE of zeros (term weights). Dense descriptors and histograms have
+    almost no zeros."""
+    X = np.asarray(X)
+    if not X.size or (X < 0).any():
+        return False
+    zeros = (X == 0).mean()
+    return bool(zeros >= TERM_WEIGHT_ZERO_SHARE or (zeros >= COUNT_ZERO_SHARE and np.array_equal(X, np.round(X))))
+
+
+def preprocessing_rule(views: Sequence[np.ndarray]) -> str:
+    """The label-free preprocessing: "l2" (per-sample normalisation) when every view is a bag of words, else
+    "minmax"."""
+    return "l2" if all(is_bag_of_words(X) for X in views) else "minmax"
+
+
+def select_readings(partitions: Mapping[str, Sequence[Sequence[int]]], accuracy: Mapping[str, float]) -> pd.DataFrame:
+    """One row per reading: its seeds' stability and mean ACC, and which reading the label-free criterion picks
+    (highest stability) and which the labels would pick (highest ACC, the "oracle"). partitions: reading -> the seeds'
+    partitions; accuracy: reading -> mean ACC over the same seeds."""
+    table = pd.DataFrame({"reading": list(partitions),
+                          "seeds": [len(p) for p in partitions.values()],
+                          "stability": [seed_stability(p) for p in partitions.values()],
+                          "acc": [accuracy[r] for r in partitions]})
+    if table.stability.notna().any():
+        table["label-free choice"] = table.reading == table.loc[table.stability.idxmax(), "reading"]
+    else:
+        table["label-free choice"] = False
+    table["oracle choice"] = table.reading == table.loc[table.acc.idxmax(), "reading"]
+    return table
