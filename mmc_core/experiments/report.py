@@ -95,6 +95,7 @@ def summary_table(comparisons: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFra
             "cells compared": sum(count(comp, "verdict", v) for v in ("within tolerance", "better", "worse")),
             "within tolerance": count(comp, "verdict", "within tolerance"), "better": count(comp, "verdict", "better"),
             "worse": count(comp, "verdict", "worse"), "data absent": count(comp, "verdict", "data absent"),
+            "weights absent": count(comp, "verdict", "weights absent"),
             "not run": count(comp, "verdict", "not run"), "smoke: not compared": count(comp, "verdict", NOT_COMPARED),
             "claims hold": count(cl, "verdict", "holds"), "do not hold": count(cl, "verdict", "does not hold"),
             "mixed": count(cl, "verdict", "mixed"), "untestable here": count(cl, "verdict", "not testable here"),
@@ -121,6 +122,10 @@ def paper_layout(comparison: pd.DataFrame) -> list[str]:
     if absent:
         lines += [f"Data absent here: {', '.join(absent)} — `python -m mmc_core datasets` says how to obtain each; "
                   "with the data in place, `make reproduce PROFILE=full` fills these columns.", ""]
+    no_weights = sorted(set(comparison.loc[comparison.verdict == "weights absent", "dataset"]))
+    if no_weights:
+        lines += [f"CLIP weights absent: the images of {', '.join(no_weights)} are here, but their cells need CLIP's frozen "
+                  "features; `make reproduce PROFILE=full CLIP_WEIGHTS=<ViT-B-32.pt>` (README) fills them.", ""]
     missing = comparison[comparison.verdict == "not run"].drop_duplicates(["dataset", "method", "variant"])
     if not missing.empty:
         rows = ", ".join(f"{r.method}{f' [{r.variant}]' if r.variant else ''} on {r.dataset}"

@@ -22,14 +22,25 @@ def summarize_concepts(results: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index()
 
 
+def mean_std(means: pd.Series, stds: pd.Series, digits: int = 3) -> list[str]:
+    """'mean ± std' strings (a single seed's missing std shown as 0)."""
+    return [f"{m:.{digits}f} ± {0.0 if np.isnan(s) else s:.{digits}f}" for m, s in zip(means, stds)]
+
+
 def format_concepts(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     """'mean ± std' strings for display, one column per concept and metric."""
-    def cell(mean: float, std: float) -> str:
-        return f"{mean:.{digits}f} ± {0.0 if np.isnan(std) else std:.{digits}f}"
-
-    rows = summary.assign(NMI=[cell(m, s) for m, s in zip(summary.nmi_mean, summary.nmi_std)],
-                          RI=[cell(m, s) for m, s in zip(summary.ri_mean, summary.ri_std)],
+    rows = summary.assign(NMI=mean_std(summary.nmi_mean, summary.nmi_std, digits),
+                          RI=mean_std(summary.ri_mean, summary.ri_std, digits),
                           **{"NMI on the other concept": summary.other_nmi_mean.round(digits)})
     table = rows.pivot(index="label", columns="concept", values=["NMI", "RI", "NMI on the other concept"])
     order = list(dict.fromkeys(summary.label))
     return table.loc[order].rename_axis(index="row")
+
+
+def report_table(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """The summary as the report shows it: one row per (image set, row, concept), 'mean ± std' cells."""
+    return pd.DataFrame({
+        "dataset": summary.dataset, "row": summary.label, "concept": summary.concept,
+        "NMI": mean_std(summary.nmi_mean, summary.nmi_std, digits), "RI": mean_std(summary.ri_mean, summary.ri_std, digits),
+        "NMI on the other concept": summary.other_nmi_mean.round(digits), "seeds": summary.n_seeds,
+    })
