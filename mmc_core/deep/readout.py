@@ -27,7 +27,10 @@ class KMeansReadout:
         return student_t(self.embed(model, views), self.cluster_centers_)
 
     def training_labels(self, data: list[torch.Tensor]) -> np.ndarray:
-        emb = self.infer(data, self.embed)
+        return self.kmeans_labels(self.infer(data, self.embed))
+
+    def kmeans_labels(self, emb: torch.Tensor) -> np.ndarray:
+        """Fit the centres on the training representation `emb`; its labels (nearest centre)."""
         km = run_kmeans(emb.cpu().numpy(), self.n_clusters, self.seed_)
         self.cluster_centers_ = torch.as_tensor(km.cluster_centers_, dtype=emb.dtype, device=emb.device)
         return student_t(emb, self.cluster_centers_).argmax(dim=1).cpu().numpy()

@@ -19,6 +19,14 @@ NOT_COMPARED = "smoke: not compared"
 VERDICTS = ("within tolerance", "better", "worse", NOT_COMPARED, "data absent", "not run", "reported only")
 
 
+def cell_verdict(diff: float, tolerance: float | None) -> str:
+    """The verdict on one reproduced cell, diff = reproduced - printed: within the profile's tolerance, better or
+    worse; no tolerance (the smoke profile) compares nothing."""
+    if tolerance is None:
+        return NOT_COMPARED
+    return "within tolerance" if abs(diff) <= tolerance else ("better" if diff > 0 else "worse")
+
+
 def _variant(row: pd.Series) -> str:
     """A readable name for a run's configuration: its parameters, e.g. 'view=2'."""
     params = _params(row)
@@ -106,10 +114,7 @@ def compare(
         if hit is not None and f"{r.metric}_mean" in ours.columns:
             mean, std, n = getattr(hit, f"{r.metric}_mean"), getattr(hit, f"{r.metric}_std"), hit.n_seeds
             diff = mean - r.value
-            if tolerance is None:
-                verdict = NOT_COMPARED
-            else:
-                verdict = "within tolerance" if abs(diff) <= tolerance else ("better" if diff > 0 else "worse")
+            verdict = cell_verdict(diff, tolerance)
         elif implemented is not None and r.method not in implemented:
             diff, verdict = np.nan, "reported only"
         elif available is not None and r.dataset not in available:

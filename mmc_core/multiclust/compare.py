@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import list_datasets
-from ..experiments.tables import NOT_COMPARED
+from ..experiments.tables import cell_verdict
 
 
 def compare_concepts(summary: pd.DataFrame | None, reported: pd.DataFrame, tolerance: float | None,
@@ -37,12 +37,7 @@ def compare_concepts(summary: pd.DataFrame | None, reported: pd.DataFrame, toler
         else:
             mean, std, n = hit.nmi_mean, hit.nmi_std, hit.n_seeds
             diff = mean - r.value
-            if weights == "random":
-                verdict = "random weights: not compared"
-            elif tolerance is None:
-                verdict = NOT_COMPARED
-            else:
-                verdict = "within tolerance" if abs(diff) <= tolerance else ("better" if diff > 0 else "worse")
+            verdict = "random weights: not compared" if weights == "random" else cell_verdict(diff, tolerance)
         records.append({"paper": r.paper, "table": r.table, "dataset": r.dataset, "method": r.method,
                         "variant": r.variant, "metric": r.metric, "reported": r.value, "reproduced": mean,
                         "std": std, "n_seeds": n, "diff": diff, "verdict": verdict, "erratum": False})

@@ -22,10 +22,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..deep import Batch, DeepClusterer, KMeansReadout
+from ..deep import Batch
 from ..deep.engine import Ctx
 from ..kmeans import run_kmeans
 from ..params import Boolean, Interval, NoneValue, Options
+from .concept_clusterer import ConceptClusterer
 from .task import ConceptTask
 
 INTERPRETATION = """Our readings of what the Multi-DProxy summary leaves open (docs/readings.md): the method works on
@@ -131,7 +132,7 @@ def halvings(n_candidates: int, n_clusters: int) -> int:
     return count
 
 
-class MultiDProxy(KMeansReadout, DeepClusterer):
+class MultiDProxy(ConceptClusterer):
     """Multi-DProxy (module docstring and INTERPRETATION) on a ConceptTask: `fit_task(task)`; `fit([V])` needs the
     candidates set first. Named loss terms: alignment (L_a, weight 1), interest (L_u, weight alpha(t)),
     discriminability (L_c, weight beta(t)), each switchable off by `disable`. Parameters: representation ("fused",
@@ -170,12 +171,8 @@ class MultiDProxy(KMeansReadout, DeepClusterer):
         self.alignment, self.contrast = alignment, contrast
 
     # ----------------------------------------------------------------- task face
-    def fit_task(self, task: ConceptTask) -> "MultiDProxy":
-        """Learn on the task's image features and candidate words (its labels are not used)."""
-        if task.n_clusters != self.n_clusters:
-            raise ValueError(f"{task.name} has {task.n_clusters} classes but n_clusters={self.n_clusters}.")
+    def take_task(self, task: ConceptTask) -> None:
         self.set_candidates(task.candidates, task.candidate_features)
-        return self.fit([task.image_features])
 
     def set_candidates(self, names: tuple[str, ...], features: np.ndarray) -> None:
         if len(names) != len(features):
@@ -198,8 +195,6 @@ class MultiDProxy(KMeansReadout, DeepClusterer):
         self.update_every_ = self.update_every or max(1, self.epochs // (self._prunings + 1))
         self.candidate_history_: list[dict[str, Any]] = []
         super()._fit(views)
-        self.features_ = self.infer([torch.as_tensor(views[0], dtype=torch.float32, device=self.device_)],
-                                    self.embed).cpu().numpy()
         self.active_words_ = self._active_names()
 
     def build(self, dims: list[int]) -> nn.Module:
@@ -260,9 +255,7 @@ class MultiDProxy(KMeansReadout, DeepClusterer):
 
     def embed(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
         """F for the fitted images (the proxies belong to them: transductive)."""
-        if len(views[0]) != len(model.proxy_logits):
-            raise ValueError(f"MultiDProxy's proxies belong to the {len(model.proxy_logits)} fitted images; it cannot "
-                             f"embed {len(views[0])} other ones (refit on them).")
+        self.check_fitted_images(len(model.proxy_logits), len(views[0]))
         return model(views[0], torch.arange(len(views[0]), device=views[0].device))["f"]
 
     def _active_names(self) -> list[str]:

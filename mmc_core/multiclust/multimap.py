@@ -19,9 +19,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..deep import Batch, DeepClusterer, KMeansReadout
+from ..deep import Batch
 from ..deep.engine import Ctx
 from ..params import Interval, Options
+from .concept_clusterer import ConceptClusterer
 from .task import ConceptTask
 from .words import MULTIMAP_COMMIT
 from .zeroshot import unit_rows
@@ -71,7 +72,7 @@ class ProxyTokens(nn.Module):
         return self.proxies(index)
 
 
-class MultiMaP(KMeansReadout, DeepClusterer):
+class MultiMaP(ConceptClusterer):
     """Multi-MaP (module docstring and INTERPRETATION) on a ConceptTask with a prompt encoder: `fit_task(task)`.
     Named loss terms, each switchable off by `disable`: alignment (1 - cos(x_i, t_i), weight 1), concept (MSE to the
     concept word's token, weight alpha), reference (MSE to the reference word's token, weight beta). Parameters:
@@ -94,10 +95,8 @@ class MultiMaP(KMeansReadout, DeepClusterer):
         self.alpha, self.beta, self.init, self.encode_chunk = alpha, beta, init, encode_chunk
 
     # ----------------------------------------------------------------- task face
-    def fit_task(self, task: ConceptTask) -> "MultiMaP":
-        """Learn the proxies on the task's images, words and prompt encoder (its labels are not used)."""
-        if task.n_clusters != self.n_clusters:
-            raise ValueError(f"{task.name} has {task.n_clusters} classes but n_clusters={self.n_clusters}.")
+    def take_task(self, task: ConceptTask) -> None:
+        """Multi-MaP needs the task's words and prompt encoder."""
         missing = [name for name in ("prompt_encoder", "candidate_tokens", "concept_token")
                    if getattr(task, name) is None]
         if self.init == "mean" and task.token_init is None:
@@ -107,7 +106,6 @@ class MultiMaP(KMeansReadout, DeepClusterer):
                              f"side, but {task.name} has no {', '.join(missing)}. Build the task with a CLIP encoder "
                              f"(mmc_core.multiclust.images.build_task), or give a planted task these fields.")
         self._task = task
-        return self.fit([task.image_features])
 
     # ----------------------------------------------------------------- the contract
     def _fit(self, views: list[np.ndarray]) -> None:
@@ -120,8 +118,6 @@ class MultiMaP(KMeansReadout, DeepClusterer):
         similarity = unit_rows(views[0]) @ unit_rows(task.candidate_features).T
         self.reference_ = similarity.argmax(axis=1)
         super()._fit(views)
-        self.features_ = self.infer([torch.as_tensor(views[0], dtype=torch.float32, device=self.device_)],
-                                    self.embed).cpu().numpy()
 
     def build(self, dims: list[int]) -> nn.Module:
         task = self._task
@@ -159,8 +155,6 @@ class MultiMaP(KMeansReadout, DeepClusterer):
     def embed(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:
         """The t_i of the fitted images (their proxies are all there is: transductive), `encode_chunk` at a time."""
         n = model.proxies.num_embeddings
-        if len(views[0]) != n:
-            raise ValueError(f"Multi-MaP's proxies belong to the {n} fitted images; it cannot embed {len(views[0])} "
-                             f"other ones (refit on them).")
+        self.check_fitted_images(n, len(views[0]))
         index = torch.arange(n, device=views[0].device)
         return torch.cat([self.prompt_features(model(chunk)) for chunk in torch.split(index, self.encode_chunk)])
