@@ -71,4 +71,14 @@ def scale_views(views: Sequence[np.ndarray], method: str = "none") -> list[np.nd
     return [X.astype(np.float32) for X in scaled]
 
 
-__all__ = ["SCALING_METHODS", "check_float32_range", "scale_views"]
+BY_FEATURE_TYPE = "by feature type"  # a method's default_scaling that follows the label-free data rule
+
+
+def rule_scaling(entry) -> str:
+    """The label-free data rule's scaling for a registered dataset: "l2" (per sample) when its views are bags of words
+    (the registry's `bag_of_words` flag, which a test checks against experiments.selection.preprocessing_rule on the
+    files), else "minmax" (per feature)."""
+    return "l2" if entry.get("bag_of_words") else "minmax"
+
+
+__all__ = ["BY_FEATURE_TYPE", "SCALING_METHODS", "check_float32_range", "rule_scaling", "scale_views"]

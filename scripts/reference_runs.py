@@ -20,11 +20,17 @@ from mmc_core.experiments.runner import RunSpec
 from mmc_core.data.derived import derived_name
 from mmc_core.methods.ddmc import DDMC
 from mmc_core.methods.idmc import IDMC
-from mmc_core.methods.sdcib import READINGS, SDCIB
+from mmc_core.experiments.sensitivity import reading_specs
+from mmc_core.experiments.silent_choices import study_readings
+from mmc_core.methods.sdcib import SDCIB
 
 FULL = {"device": "auto"}  # the notebooks' deep_params() at the full profile: the method's own epochs
 CLASSICAL_SDCIB = ["km", "ncuts", "amkm", "amncuts", "coregmvsc", "rmkmc", "swmc", "onmsc"]
 CLASSICAL_IDMC = ["km", "ncuts", "amkm"]
+# the sensitivity study's readings (sdcib/08, idmc/08): SDCIB's every studied reading from its pre-selection default
+# (min-max), and its preprocessing readings alone on the bag-of-words substitutes
+SDCIB_READINGS = study_readings("sdcib", "minmax")
+SDCIB_SCALINGS = study_readings("sdcib", "minmax", "input preprocessing")
 
 
 def deep(method: str, datasets: list[str], seeds: int, **params) -> list[RunSpec]:
@@ -93,8 +99,7 @@ BATCHES = {
     # SDCIB's alpha/beta grid (sdcib/02) on MSRC-v1, seed 0; SDCIB on Event under other readings (sdcib/08), seed 0
     "msrc-alpha-beta": [s for a in (0.1, 0.3, 0.5, 0.7, 0.9) for b in (0.01, 0.1, 1.0, 10.0)
                         for s in deep("sdcib", ["MSRC-v1"], 1, alpha=a, beta=b)],
-    "event-readings": [s for scaling, params in READINGS.values()
-                       for s in make_grid([("sdcib", {**FULL, **params})], ["Event"], 1, scaling=scaling)],
+    "event-readings": reading_specs("sdcib", SDCIB_READINGS, ["Event"], 1, FULL),
     "event-slow-1": deep("divide", ["Event"], 2) + deep("mflvc", ["Event"], 2),
     "event-slow-2": deep("dealmvc", ["Event"], 2) + deep("icmvc", ["Event"], 2),
     "event-claims": sdcib_claims("Event", 3, 2),
@@ -120,13 +125,14 @@ BATCHES = {
     "ddmc-alpha-beta": [s for a in (0.01, 0.1, 1.0, 10.0) for b in (0.01, 0.1, 1.0, 10.0)
                         for s in deep("ddmc", ["Event", "LandUse-21"], 1, alpha=a, beta=b)],
     # label-free selection among readings (mmc_core.experiments.selection): SDCIB under every reading on Event, and
-    # under each feature scaling on the bag-of-words substitutes, 5 seeds (stability needs several); IDMC's Eq. 15
-    # readings on MSRC-v1, 5 seeds
-    "selection-readings": [s for scaling, params in READINGS.values()
-                           for s in make_grid([("sdcib", {**FULL, **params})], ["Event"], 5, scaling=scaling)]
-    + [s for scaling in ("minmax", "l2", "zscore", "none")
-       for s in make_grid([("sdcib", FULL)], ["BBCSport", "3Sources", "Reuters-1200"], 5, scaling=scaling)]
-    + deep("idmc", ["MSRC-v1"], 5, label_term="ratio"),
+    # under each feature scaling on the bag-of-words substitutes, 3 seeds (stability needs several; Reuters-1200 takes
+    # ~4 minutes a run here); IDMC's Eq. 15 readings on MSRC-v1, 5 seeds
+    "selection-readings": reading_specs("sdcib", SDCIB_READINGS, ["Event"], 5, FULL)
+    + reading_specs("idmc", study_readings("idmc", "minmax"), ["MSRC-v1"], 5, FULL)
+    + reading_specs("sdcib", SDCIB_SCALINGS, ["3Sources", "BBCSport", "Reuters-1200"], 3, FULL),
+    # SDCIB on Event after adopting the data rule's l2 rows: its table row (20 seeds), claims and t-SNE run
+    "sdcib-event-l2": sdcib_claims("Event", 3, 2)
+    + make_grid([("sdcib", FULL)], ["Event"], 1, outputs=("tsne", "tsne_inputs")) + deep("sdcib", ["Event"], 20),
     # Event's strongest DDMC-table baseline (MFLVC) to 5 seeds
     "ddmc-baselines-event": deep("mflvc", ["Event"], 5),
 }

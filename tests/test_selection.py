@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from mmc_core.experiments.selection import is_bag_of_words, preprocessing_rule, seed_stability, select_readings
+from mmc_core.experiments.selection import is_bag_of_words, preprocessing_rule, seed_stability
 
 
 def test_stability_is_one_for_relabelled_copies_and_low_for_unrelated_partitions():
@@ -30,12 +30,3 @@ def test_count_views_are_told_from_continuous_ones():
     assert is_bag_of_words(weights) and not is_bag_of_words(np.where(weights == 0, 0.0, weights)[:, :1] + 0.1)
     assert preprocessing_rule([counts, counts]) == "l2"
     assert preprocessing_rule([counts, rng.random((50, 3))]) == "minmax"
-
-
-def test_the_criterion_and_the_oracle_are_named_separately():
-    p = np.repeat([0, 1], 10)
-    rng = np.random.default_rng(1)
-    table = select_readings({"stable": [p, p, p], "noisy": [rng.integers(2, size=20) for _ in range(3)]},
-                            {"stable": 0.6, "noisy": 0.7})
-    assert table.set_index("reading")["label-free choice"].to_dict() == {"stable": True, "noisy": False}
-    assert table.set_index("reading")["oracle choice"].to_dict() == {"stable": False, "noisy": True}

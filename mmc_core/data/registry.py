@@ -107,6 +107,7 @@ class DatasetEntry:
     paper_samples: int | None = None
     fetch_by_default: bool = True
     scaling: str | None = None
+    bag_of_words: bool = False  # every view a bag of words (selection.is_bag_of_words; a test checks it on the data)
     directory: str | None = None
     clusterings: Mapping[str, Clustering] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
@@ -225,7 +226,7 @@ def _parse_entry(raw: Mapping[str, Any]) -> DatasetEntry:
         clusters=raw.get("clusters"), dims=dims, view_names=view_names, files=files, format=fmt,
         subset_of=raw.get("subset_of"), views=tuple(raw["views"]) if raw.get("views") else None,
         paper_samples=raw.get("paper_samples"), fetch_by_default=bool(raw.get("fetch_by_default", True)),
-        scaling=scaling, directory=raw.get("directory"), clusterings=clusterings, notes=tuple(raw.get("notes") or ()),
+        scaling=scaling, bag_of_words=bool(raw.get("bag_of_words", False)), directory=raw.get("directory"), clusterings=clusterings, notes=tuple(raw.get("notes") or ()),
     )
 
 

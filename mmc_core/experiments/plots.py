@@ -95,6 +95,34 @@ def seed_bars(summary: pd.DataFrame, label: str = "row", metrics: tuple[str, ...
     return fig
 
 
+def tornado(table: pd.DataFrame, dataset: str, printed: dict[str, float] | None = None,
+            metrics: tuple[str, ...] = ("acc", "nmi"), base: str = "fixed default", title: str = "") -> Figure:
+    """How far each reading moves the result from the `base` reading on one dataset: a bar per reading (its mean minus
+    the base's, over the same seeds), widest on top, the reading's std over seeds as error bar; a dashed line where
+    the printed value lies. table: sensitivity.sensitivity output."""
+    part = table[(table.dataset == dataset) & (table.reading != base)]
+    base_row = table[(table.dataset == dataset) & (table.reading == base)].iloc[0]
+    order = part.assign(size=part[f"d_{metrics[0]}"].abs()).sort_values("size").reading.tolist()
+    part = part.set_index("reading").loc[order]
+    fig, axes = plt.subplots(1, len(metrics), squeeze=False, sharey=True,
+                             figsize=(3.8 * len(metrics) + 2.2, 1.2 + 0.34 * len(order)))
+    for ax, metric in zip(axes[0], metrics):
+        delta = part[f"d_{metric}"].to_numpy(float)
+        ax.barh(np.arange(len(order)), delta, xerr=part[f"{metric}_std"].to_numpy(float), capsize=3, alpha=0.85,
+                color=["C2" if d > 0 else "C3" for d in delta])
+        ax.axvline(0, color="black", lw=0.8)
+        if printed and metric in printed:
+            ax.axvline(printed[metric] - base_row[f"{metric}_mean"], ls="--", color="black",
+                       label=f"printed ({printed[metric]:.3f})")
+            ax.legend(loc="lower right", fontsize=8, frameon=False)
+        ax.set_yticks(np.arange(len(order)), [f"{r}  (n={int(part.loc[r, 'seeds'])})" for r in order])
+        ax.set_xlabel(f"{_axis_label(metric)}: reading - {base} ({base_row[f'{metric}_mean']:.3f})")
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(title or f"{dataset}: change from the {base} under each reading", fontsize=11, x=0.02, ha="left")
+    fig.tight_layout()
+    return fig
+
+
 def _printed_values(comparison: pd.DataFrame | None) -> dict[tuple, float]:
     if comparison is None or comparison.empty:
         return {}

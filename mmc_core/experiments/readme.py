@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..paths import PROJECT_ROOT
-from .report import all_claims
+from .report import all_claims, all_ledgers
 
 README = PROJECT_ROOT / "README.md"
 
@@ -24,6 +24,13 @@ def claims_block(root: Path) -> str:
         return "No claims: run `make report` first."
     table = claims.assign(notebook=claims.section).drop(columns="section")
     return table.to_markdown(index=False)
+
+
+def ledger_block(root: Path) -> str:
+    ledgers = all_ledgers(root)
+    if ledgers.empty:
+        return "No readings ledger: run `make report` first."
+    return ledgers.rename(columns={"section": "notebook"}).to_markdown(index=False)
 
 
 def timings_block(records: list[dict]) -> str:
@@ -60,7 +67,8 @@ def render(text: str, blocks: dict[str, str]) -> str:
 def update_readme(root: Path, records: list[dict], check: bool = False, readme: Path = README) -> bool:
     """Write (or, with check, compare) the README's generated blocks; True when the README is up to date."""
     text = readme.read_text()
-    new = render(text, {"claims": claims_block(root), "timings": timings_block(records)})
+    new = render(text, {"claims": claims_block(root), "ledger": ledger_block(root),
+                         "timings": timings_block(records)})
     if check:
         return new == text
     if new != text:

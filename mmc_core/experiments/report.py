@@ -26,13 +26,14 @@ def save_section(
     comparison: pd.DataFrame | None = None,
     summary: pd.DataFrame | None = None,
     claims: pd.DataFrame | None = None,
+    ledger: pd.DataFrame | None = None,
     notes: str = "",
     profile: str = "",
     out_dir: str | Path | None = None,
 ) -> Path:
     """Write one notebook's tables to <results>/sections/<name>/ (atomically, file by file)."""
     folder = results_dir(out_dir) / SECTIONS_DIR / name
-    for stem, frame in (("comparison", comparison), ("summary", summary), ("claims", claims)):
+    for stem, frame in (("comparison", comparison), ("summary", summary), ("claims", claims), ("ledger", ledger)):
         if frame is not None:
             atomic_write(folder / f"{stem}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
     meta = f"title: {title}\nprofile: {profile}\nwritten: {_dt.datetime.now().isoformat(timespec='seconds')}\n"
@@ -78,6 +79,19 @@ def all_claims(root: Path) -> pd.DataFrame:
     frames = [c.assign(section=f.name) for f in _sections(root) if (c := _read(f, "claims")) is not None]
     columns = ["paper", "claim", "data", "verdict", "evidence", "section"]
     return pd.concat(frames, ignore_index=True).fillna("")[columns] if frames else pd.DataFrame(columns=columns)
+
+
+LEDGER_INTRO = ("Per printed cell with data here: the printed value, our result under the reading fixed before any run, "
+                "under the reading chosen without labels (data rule for preprocessing, then seed stability), and "
+                "under the reading the labels would pick (*oracle*: shown, never adopted); each the mean ± std over "
+                "the same seeds. A printed value that only the oracle column reaches is not reproducible by a user "
+                "without labels.")
+
+
+def all_ledgers(root: Path) -> pd.DataFrame:
+    """Every section's readings ledger (sensitivity.ledger), in section order."""
+    frames = [c.assign(section=f.name) for f in _sections(root) if (c := _read(f, "ledger")) is not None]
+    return pd.concat(frames, ignore_index=True).fillna("") if frames else pd.DataFrame()
 
 
 def summary_table(comparisons: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
@@ -191,6 +205,9 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
     lines += ["## Summary", "", summary_table(comparisons, claims).to_markdown(index=False), ""]
     if not claims.empty:
         lines += ["## Claims", "", claims.drop(columns="section").to_markdown(index=False), ""]
+    ledgers = all_ledgers(root)
+    if not ledgers.empty:
+        lines += ["## Readings ledger", "", LEDGER_INTRO, "", ledgers.to_markdown(index=False), ""]
     interpretations: dict[str, list[str]] = {}
     figures_root = root / "figures"
     for folder in sections:

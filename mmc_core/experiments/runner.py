@@ -26,7 +26,7 @@ from ..io import atomic_write_json, ensure_writable_dir
 from ..methods import make, method_class
 from ..metrics import evaluate
 from ..paths import results_dir
-from ..preprocessing import scale_views
+from ..preprocessing import BY_FEATURE_TYPE, rule_scaling, scale_views
 from ..seeding import seed_everything
 from .outputs import NEEDS_LABELS, check_outputs, compute_outputs
 from .provenance import run_provenance
@@ -56,10 +56,13 @@ class RunSpec:
         object.__setattr__(self, "dataset", canonical_name(self.dataset))
 
     def resolved_scaling(self) -> str:
-        """Explicit scaling, else the method's own (classical baselines run on raw features), else the dataset's."""
+        """Explicit scaling, else the method's own (classical baselines run on raw features; "by feature type": the
+        label-free data rule, selection.rule_scaling), else the dataset's."""
         if self.scaling is not None:
             return self.scaling
         method_default = getattr(method_class(self.method), "default_scaling", None)
+        if method_default == BY_FEATURE_TYPE:
+            return rule_scaling(get_entry(self.dataset))
         return method_default or get_entry(self.dataset).get("scaling", "minmax")
 
     @property

@@ -6,16 +6,16 @@ Two rules that never look at labels:
   feature (min-max), decided from the features' type alone (`preprocessing_rule`);
 - a model-selection criterion for the rest: the reading whose seeds agree most with each other, i.e. the highest mean
   pairwise ARI of the seeds' partitions (`seed_stability`) — a reading whose result depends less on the seed.
-The reading labels would pick is reported beside it, marked "oracle", and never adopted silently.
+The reading labels would pick is reported beside it, marked "oracle", and never adopted silently
+(experiments.sensitivity.select applies both rules to a study's runs).
 """
 
 from __future__ import annotations
 
 from itertools import combinations
-from typing import Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
-import pandas as pd
 from sklearn.metrics import adjusted_rand_score
 
 COUNT_ZERO_SHARE = 0.3  # counts (integers): at least this share of zeros
@@ -48,19 +48,3 @@ def preprocessing_rule(views: Sequence[np.ndarray]) -> str:
     """The label-free preprocessing: "l2" (per-sample normalisation) when every view is a bag of words, else
     "minmax"."""
     return "l2" if all(is_bag_of_words(X) for X in views) else "minmax"
-
-
-def select_readings(partitions: Mapping[str, Sequence[Sequence[int]]], accuracy: Mapping[str, float]) -> pd.DataFrame:
-    """One row per reading: its seeds' stability and mean ACC, and which reading the label-free criterion picks
-    (highest stability) and which the labels would pick (highest ACC, the "oracle"). partitions: reading -> the seeds'
-    partitions; accuracy: reading -> mean ACC over the same seeds."""
-    table = pd.DataFrame({"reading": list(partitions),
-                          "seeds": [len(p) for p in partitions.values()],
-                          "stability": [seed_stability(p) for p in partitions.values()],
-                          "acc": [accuracy[r] for r in partitions]})
-    if table.stability.notna().any():
-        table["label-free choice"] = table.reading == table.loc[table.stability.idxmax(), "reading"]
-    else:
-        table["label-free choice"] = False
-    table["oracle choice"] = table.reading == table.loc[table.acc.idxmax(), "reading"]
-    return table

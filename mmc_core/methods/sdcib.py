@@ -70,15 +70,6 @@ class SDCIBNet(nn.Module):
         return [*self.encoders.parameters(), *self.head.parameters()]
 
 
-READINGS: dict[str, tuple[str, dict]] = {  # other readings tried on Event (sdcib/08): row -> (scaling, parameters)
-    "default": ("minmax", {}), "l2-normalised rows": ("l2", {}), "z-scored features": ("zscore", {}),
-    "width 512": ("minmax", {"width": 512}), "width 128": ("minmax", {"width": 128}),
-    "alpha 0.2": ("minmax", {"alpha": 0.2}), "alpha 0.8": ("minmax", {"alpha": 0.8}),
-    "beta 0.1": ("minmax", {"beta": 0.1}), "beta 10": ("minmax", {"beta": 10.0}),
-    "JSD estimator": ("minmax", {"bound": "jsd"}), "tau 1.0": ("minmax", {"tau": 1.0}),
-}
-
-
 @register("sdcib")
 class SDCIB(DeepClusterer):
     """SDCIB (see the module docstring and INTERPRETATION). Named loss terms (raw value, weight), each switchable

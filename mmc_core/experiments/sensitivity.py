@@ -1,0 +1,171 @@
+"""Sensitivity of a method's results to its silent choices, the label-free choice among them, and the ledger.
+
+A study runs the method under each reading of `silent_choices.study_readings` (one choice changed at a time, the
+same seeds for every reading) on the runner. From those runs:
+- `sensitivity`: per dataset and reading, mean ± std ACC / NMI, the seeds' stability (mean pairwise ARI) and the
+  change from the fixed default — what a tornado chart draws;
+- `select`: per dataset, the label-free choice (the data rule fixes the preprocessing, then the most stable of the
+  readings on it), the stability criterion's choice alone, and the reading labels would pick (the "oracle", shown,
+  never adopted);
+- `ledger`: per printed cell, printed | fixed default | label-free selected | oracle;
+- `claims_by_column`: the claims that rest on the method's row, re-tested under each ledger column's reading.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..data import get_entry
+from .claims import Claim
+from .runner import RunSpec, make_grid
+from .selection import seed_stability
+from .silent_choices import FIXED_DEFAULT, Reading
+from .tables import summarize
+
+STUDY_SEEDS = 5  # seeds per reading on the printed datasets (the ledger's columns)
+SUBSTITUTE_SEEDS = 3  # seeds per reading on the substitutes that test the label-free choice
+LEDGER_COLUMNS = ("printed", "fixed default", "label-free selected", "oracle (by labels, not adopted)")
+
+
+def reading_specs(method: str, readings: Mapping[str, Reading], datasets: Iterable[str], seeds: int | list[int],
+                  params: Mapping | None = None) -> list[RunSpec]:
+    """The runs of a sensitivity study: every reading on every dataset with the same seeds, each run labelled by its
+    reading. params: the profile's trainer parameters (epochs, device)."""
+    datasets = list(datasets)
+    return [s for name, r in readings.items()
+            for s in make_grid([(method, {**(params or {}), **r.params}, name)], datasets, seeds, scaling=r.scaling)]
+
+
+def sensitivity(results: pd.DataFrame, base: str = FIXED_DEFAULT) -> pd.DataFrame:
+    """Per dataset and reading (the runs' label): seeds, mean/std ACC and NMI, seed stability, and the change of mean
+    ACC and NMI from the `base` reading. results: run rows with labels (run_grid(..., keep_labels=True)); every reading
+    of a dataset must have the base's seeds, so that a difference is the reading's and not the seeds'."""
+    if "labels" not in results:
+        raise ValueError("The seeds' partitions are needed for their stability: run the grid with keep_labels=True.")
+    rows = []
+    for (dataset, reading), runs in results.groupby(["dataset", "label"], sort=False):
+        runs = runs.sort_values("seed")
+        rows.append({"dataset": dataset, "reading": reading, "scaling": runs.scaling.iloc[0],
+                     "seeds": len(runs), "seed_list": tuple(runs.seed),
+                     "acc_mean": runs.acc.mean(), "acc_std": runs.acc.std(),
+                     "nmi_mean": runs.nmi.mean(), "nmi_std": runs.nmi.std(),
+                     "stability": seed_stability([np.asarray(p) for p in runs.labels]),
+                     "clusters_used": float(np.mean([len(np.unique(p)) for p in runs.labels]))})
+    table = pd.DataFrame(rows)
+    for dataset, part in table.groupby("dataset", sort=False):
+        if base not in set(part.reading):
+            raise ValueError(f"{dataset}: no runs of the base reading {base!r} to measure the others against.")
+        base_seeds = part.loc[part.reading == base, "seed_list"].iloc[0]
+        other = part[part.seed_list != base_seeds]
+        if not other.empty:
+            raise ValueError(f"{dataset}: readings {list(other.reading)} ran other seeds than {base!r} "
+                             f"{list(base_seeds)}; run every reading on the same seeds.")
+    baseline = table[table.reading == base].set_index("dataset")
+    table["d_acc"] = table.acc_mean - table.dataset.map(baseline.acc_mean)
+    table["d_nmi"] = table.nmi_mean - table.dataset.map(baseline.nmi_mean)
+    return table.drop(columns="seed_list")
+
+
+def select(table: pd.DataFrame, rule: Mapping[str, str] | None = None, base: str = FIXED_DEFAULT) -> pd.DataFrame:
+    """Per dataset: the label-free choice, the stability criterion's choice over every reading, and the oracle's.
+
+    rule: dataset -> the scaling the data rule gives (selection.preprocessing_rule); the label-free choice is the most
+    stable reading run on that scaling (every reading when a dataset has no rule). A reading whose partitions use
+    fewer than half of the k clusters asked for is collapsed, and stable for that reason alone (every seed puts
+    everything together): the criterion passes over it. The oracle is the highest mean ACC. cost: oracle ACC minus the
+    choice's ACC (what choosing without labels loses on this data)."""
+    rows = []
+    for dataset, part in table.groupby("dataset", sort=False):
+        part = part.set_index("reading", drop=False)
+        scaling = (rule or {}).get(dataset)
+        candidates = part[part.scaling == scaling] if scaling else part
+        if candidates.empty:
+            raise ValueError(f"{dataset}: the data rule gives scaling {scaling!r}, but no reading ran on it.")
+        k = get_entry(dataset)["clusters"]
+        chosen = _most_stable(candidates, k)
+        stable = _most_stable(part, k)
+        oracle = part.acc_mean.idxmax()
+        rows.append({"dataset": dataset, "rule scaling": scaling or "-", "fixed default": base,
+                     "label-free choice": chosen, "stability choice": stable, "oracle choice": oracle,
+                     "default acc": part.loc[base, "acc_mean"], "label-free acc": part.loc[chosen, "acc_mean"],
+                     "stability acc": part.loc[stable, "acc_mean"], "oracle acc": part.loc[oracle, "acc_mean"],
+                     "label-free = oracle": chosen == oracle, "stability = oracle": stable == oracle,
+                     "label-free cost": part.loc[oracle, "acc_mean"] - part.loc[chosen, "acc_mean"],
+                     "stability cost": part.loc[oracle, "acc_mean"] - part.loc[stable, "acc_mean"],
+                     "seeds": int(part.seeds.min())})
+    return pd.DataFrame(rows)
+
+
+def agreement(choice: pd.DataFrame) -> str:
+    """One line: on how many datasets the label-free choice and the stability criterion alone agree with the oracle,
+    and the mean ACC each gives up against it."""
+    n = len(choice)
+    return (f"label-free choice = oracle on {int(choice['label-free = oracle'].sum())} of {n} datasets (mean ACC cost "
+            f"{choice['label-free cost'].mean():.3f}); stability criterion alone = oracle on "
+            f"{int(choice['stability = oracle'].sum())} of {n} (mean ACC cost {choice['stability cost'].mean():.3f})")
+
+
+def reading_rows(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Per reading, the method's summary rows (tables.summarize; one per dataset) as the main table's row of the
+    method, so that a claim can be re-tested under that reading."""
+    summary = summarize(results)
+    return {reading: rows.assign(row="") for reading, rows in summary.groupby("row", sort=False)}
+
+
+def _most_stable(part: pd.DataFrame, n_clusters: int) -> str:
+    """The most stable reading among those not collapsed (all of them, if every one is)."""
+    if part.stability.isna().all():
+        raise ValueError("Seed stability needs at least two seeds per reading.")
+    spread = part[part.clusters_used >= n_clusters / 2]
+    return (spread if not spread.empty else part).stability.idxmax()
+
+
+def ledger(table: pd.DataFrame, choice: pd.DataFrame, printed: Mapping[tuple[str, str], float], paper: str,
+           method: str) -> pd.DataFrame:
+    """Per dataset and metric (ACC, NMI) of `method`: printed | fixed default | label-free selected | oracle (the
+    reading of highest mean ACC), each named with its mean ± std over the same seeds, and how far the label-free
+    choice and the best reading on that metric are from the printed value (is it reachable by some reading, and by
+    one chosen without labels?). printed: (dataset, metric) -> the paper's value; a dataset the paper does not print
+    (a substitute) says so and has no gap."""
+    rows = []
+    for _, c in choice.iterrows():
+        part = table[table.dataset == c["dataset"]].set_index("reading")
+        for metric in ("acc", "nmi"):
+            value = printed.get((c["dataset"], metric))
+            mean = part[f"{metric}_mean"]
+            cell = lambda reading: f"{reading}: {mean[reading]:.3f} ± {part.loc[reading, f'{metric}_std']:.3f}"
+            gap = (lambda x: np.nan) if value is None else (lambda x: round(x - value, 3))
+            rows.append({"paper": paper, "method": method, "dataset": c["dataset"], "metric": metric.upper(),
+                         "seeds": c["seeds"],
+                         LEDGER_COLUMNS[0]: "not printed (substitute)" if value is None else f"{value:.3f}",
+                         LEDGER_COLUMNS[1]: cell(c["fixed default"]), LEDGER_COLUMNS[2]: cell(c["label-free choice"]),
+                         LEDGER_COLUMNS[3]: cell(c["oracle choice"]),
+                         "label-free - printed": gap(mean[c["label-free choice"]]),
+                         "best reading - printed": gap(mean.max())})
+    return pd.DataFrame(rows)
+
+
+CHOICE_COLUMNS = {LEDGER_COLUMNS[1]: "fixed default", LEDGER_COLUMNS[2]: "label-free choice",
+                  LEDGER_COLUMNS[3]: "oracle choice"}
+
+
+def claims_by_column(choice: pd.DataFrame, reading_rows: Mapping[str, pd.DataFrame], others: pd.DataFrame,
+                     test: Callable[[pd.DataFrame], list[Claim]]) -> pd.DataFrame:
+    """The claims `test` makes from a table's rows (paper_rows: one row per dataset and method), re-tested with the
+    method's row taken from each ledger column's reading on each dataset: one row per claim, a column per ledger
+    column holding "verdict (reading)" and one with each column's evidence. reading_rows: reading -> the method's
+    rows under it; others: every other method's rows."""
+    verdicts: dict[str, dict[str, str]] = {}
+    for column, key in CHOICE_COLUMNS.items():  # the printed column: the paper states every claim it makes
+        method_rows = pd.concat([reading_rows[c[key]][reading_rows[c[key]].dataset == c["dataset"]]
+                                 for _, c in choice.iterrows()], ignore_index=True)
+        readings = ", ".join(dict.fromkeys(choice[key]))
+        for claim in test(pd.concat([others, method_rows], ignore_index=True)):
+            row = verdicts.setdefault(claim.claim, {"paper": claim.paper, "claim": claim.claim,
+                                                    LEDGER_COLUMNS[0]: "claimed by the paper"})
+            row[column] = f"{claim.verdict} ({readings})"
+            row[f"{column}: evidence"] = claim.evidence
+    return pd.DataFrame(list(verdicts.values()))

@@ -1,0 +1,132 @@
+"""Every choice a paper leaves open, per method, as data: the reading we adopt, the alternatives considered, why,
+how the adopted one is chosen without labels, and which alternatives the sensitivity study runs.
+
+`silent_choices()` is the table (the sensitivity notebooks print it; docs/readings.md has the prose);
+`study_readings(method)` gives the readings a sensitivity study runs, the pre-selection default first, each as a
+(scaling, parameters) change from it, one choice at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import pandas as pd
+
+FIXED_DEFAULT = "fixed default"  # the reading every notebook ran before any selection among readings
+
+# How an adopted reading is chosen without labels
+FIXED = "fixed before any run (paper's family defaults)"
+DATA_RULE = "data rule (feature type, selection.preprocessing_rule)"
+STABILITY = "seed stability (mean pairwise ARI, selection.seed_stability)"
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One alternative run by the sensitivity study: a scaling and/or parameters changed from the fixed default."""
+
+    name: str
+    scaling: str | None = None  # None: the fixed default's scaling
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SilentChoice:
+    method: str
+    choice: str
+    adopted: str
+    alternatives: str
+    why: str
+    selection: str = FIXED
+    studied: tuple[Reading, ...] = ()
+
+
+SILENT_CHOICES: tuple[SilentChoice, ...] = (
+    # ------------------------------------------------------------------ SDCIB (slides only)
+    SilentChoice("sdcib", "input preprocessing", "per-row l2 for bag-of-words views, per-feature min-max otherwise",
+                 "raw, per-feature min-max, per-feature z-score, per-row l2",
+                 "counts and term weights differ by document length; per-sample normalisation is the usual treatment "
+                 "of bags of words, min-max the DDC family's for dense descriptors",
+                 DATA_RULE, (Reading("l2-normalised rows", "l2"), Reading("z-scored features", "zscore"),
+                             Reading("raw features", "none"))),
+    SilentChoice("sdcib", "hidden width", "256", "128, 256, 512",
+                 "the slides give no widths; 256 is the DDC family's representation width",
+                 FIXED, (Reading("width 512", params={"width": 512}), Reading("width 128", params={"width": 128}))),
+    SilentChoice("sdcib", "alpha (compression-relevance vs consistency)", "0.5", "0.1-0.9",
+                 "midpoint of (0, 1); kept after a 3-seed check on the MSRC-v1 substitute",
+                 FIXED, (Reading("alpha 0.2", params={"alpha": 0.2}), Reading("alpha 0.8", params={"alpha": 0.8}))),
+    SilentChoice("sdcib", "beta (relevance weight)", "1", "0.01-10 on a log scale",
+                 "the neutral weight; the slides' heatmap has no grid values",
+                 FIXED, (Reading("beta 0.1", params={"beta": 0.1}), Reading("beta 10", params={"beta": 10.0}))),
+    SilentChoice("sdcib", "estimator of I(Y;H)", "MINE (Donsker-Varadhan)", "Donsker-Varadhan, Jensen-Shannon",
+                 "the slides name a neural estimator per view and layer; MINE is the common one",
+                 FIXED, (Reading("JSD estimator", params={"bound": "jsd"}),)),
+    SilentChoice("sdcib", "InfoNCE temperature of I(H;H)", "0.5", "0.1-1.0",
+                 "the usual value for cosine critics; kept after the MSRC-v1 check",
+                 FIXED, (Reading("tau 1.0", params={"tau": 1.0}),)),
+    SilentChoice("sdcib", "batch, epochs, learning rate", "batch 256, 100 epochs, Adam 1e-3 halved at mid-training",
+                 "full batch with 500 epochs and lr 1e-4; batch 100, 100 epochs, lr 1e-3",
+                 "the DDC family's schedule; not studied here (each alternative costs a full set of runs)"),
+    SilentChoice("sdcib", "model selection", "last epoch", "last epoch, lowest loss",
+                 "the last epoch needs no labels and no validation set; lowest loss is an option of the trainer "
+                 "(selection='min_loss'), not studied"),
+    # ------------------------------------------------------------------ IDMC (full paper)
+    SilentChoice("idmc", "Eq. 15 (label-consistency factor)", "exp(c_i - zeta), as printed",
+                 "as printed; exp(c_i) / zeta, the ratio the text describes",
+                 "the printed formula is the paper's; the ratio is what its text says",
+                 STABILITY, (Reading("Eq. 15 as a ratio", params={"label_term": "ratio"}),)),
+    SilentChoice("idmc", "network widths", "encoders 512-512-256, fusion 256", "any",
+                 "the paper names the parts, not their sizes; the DDC family's widths"),
+    SilentChoice("idmc", "learning rate and its schedule", "Adam 1e-3, halved at mid-training",
+                 "constant; step; cosine", "'adaptively updated' read as a step schedule"),
+    SilentChoice("idmc", "input preprocessing", "per-feature min-max", "raw, min-max, z-score, l2",
+                 "the DDC family's; no dataset of IDMC's claims here is a bag of words, so the data rule agrees"),
+    SilentChoice("idmc", "model selection", "last epoch", "last epoch, lowest loss", "needs no labels"),
+    # ------------------------------------------------------------------ DDMC (slides only)
+    SilentChoice("ddmc", "alpha, beta (diversity weights)", "0.1, 0.1", "0.01-10 each",
+                 "set before any run so that the diversity terms do not swamp the DDC loss; the grid is drawn in "
+                 "ddmc/02 (seed 0), never used to choose"),
+    SilentChoice("ddmc", "how D^dm is enhanced", "E = D^dm + 0.5 mean of the other views' Z^m",
+                 "sum, mean, concatenation, attention", "the slides do not say; the dominant view keeps twice the "
+                 "weight of the others' mean"),
+    SilentChoice("ddmc", "dominant modality", "highest K-means silhouette of the view (no labels)",
+                 "a prior; the best view by labels (oracle)", "label-free"),
+    # ------------------------------------------------------------------ Multi-DProxy (summary only)
+    SilentChoice("multidproxy", "L_c's positive pair", "-log(e^{s_ii} / sum_j e^{s_ij})",
+                 "as printed (log-sum over j != i, no positive)",
+                 "compared on the planted selection draw (generator seed 0) before the study: as printed, nothing ties "
+                 "F to the concept (multidproxy/05)"),
+    SilentChoice("multidproxy", "what L_a aligns", "F (fused feature), as printed", "F, the proxy w",
+                 "the printed one; the other is shown on the selection draw"),
+    SilentChoice("multidproxy", "features", "frozen pooled CLIP embeddings", "patch tokens; text tower in the loop",
+                 "makes 1,000 epochs affordable; attention over one token per modality is stated"),
+)
+
+
+def silent_choices(method: str | None = None) -> pd.DataFrame:
+    """The silent choices (of one method, or all) as a table, with the readings each study runs."""
+    rows = [{"method": c.method, "choice": c.choice, "adopted": c.adopted, "alternatives": c.alternatives,
+             "why": c.why, "chosen by": c.selection, "studied": ", ".join(r.name for r in c.studied) or "-"}
+            for c in SILENT_CHOICES if method is None or c.method == method]
+    if not rows:
+        raise ValueError(f"No silent choices recorded for {method!r}; methods: "
+                         f"{sorted({c.method for c in SILENT_CHOICES})}.")
+    return pd.DataFrame(rows)
+
+
+def study_readings(method: str, default_scaling: str, choice: str | None = None) -> dict[str, Reading]:
+    """The readings a sensitivity study of `method` runs: the fixed default (on `default_scaling`), then every
+    studied alternative (of one `choice`, or of all), one choice changed at a time."""
+    readings = {FIXED_DEFAULT: Reading(FIXED_DEFAULT, default_scaling)}
+    for c in SILENT_CHOICES:
+        if c.method == method and choice in (None, c.choice):
+            readings.update({r.name: Reading(r.name, r.scaling or default_scaling, dict(r.params))
+                             for r in c.studied})
+    if len(readings) == 1:
+        raise ValueError(f"No studied readings of {method!r}" + (f" for {choice!r}" if choice else "") + ".")
+    return readings
+
+
+def reading_choice(method: str, reading: str) -> SilentChoice | None:
+    """The silent choice a studied reading belongs to (None for the fixed default)."""
+    return next((c for c in SILENT_CHOICES if c.method == method and any(r.name == reading for r in c.studied)), None)

@@ -1,0 +1,146 @@
+"""The readings study: silent choices as data, sensitivity tables, the label-free choice, the ledger, and the data
+rule that SDCIB's preprocessing now follows."""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from mmc_core.data import get_entry, list_datasets, load_dataset
+from mmc_core.experiments import RunSpec
+from mmc_core.experiments.claims import Claim
+from mmc_core.experiments.plots import tornado
+from mmc_core.experiments.selection import preprocessing_rule
+from mmc_core.experiments.sensitivity import (LEDGER_COLUMNS, agreement, claims_by_column, ledger, reading_specs,
+                                              select, sensitivity)
+from mmc_core.experiments.silent_choices import FIXED_DEFAULT, SILENT_CHOICES, silent_choices, study_readings
+
+STABLE = np.repeat(np.arange(8), 4)  # Event has k = 8
+
+
+def runs(dataset: str, reading: str, scaling: str, accs: list[float], stable: bool, seeds=None) -> list[dict]:
+    rng = np.random.default_rng(len(reading))
+    out = []
+    for seed, acc in zip(seeds or range(len(accs)), accs):
+        labels = STABLE if stable else rng.integers(8, size=32)
+        out.append({"dataset": dataset, "label": reading, "scaling": scaling, "seed": seed, "acc": acc,
+                    "nmi": acc / 2, "labels": list(labels), "method_label": "SDCIB", "method": "sdcib",
+                    "params": {}, "seconds": 1.0})
+    return out
+
+
+@pytest.fixture
+def study() -> pd.DataFrame:
+    rows = (runs("Event", FIXED_DEFAULT, "minmax", [0.30, 0.32, 0.28], stable=False)
+            + runs("Event", "l2-normalised rows", "l2", [0.50, 0.52, 0.48], stable=True)
+            + runs("Event", "width 512", "minmax", [0.60, 0.61, 0.59], stable=True))
+    return pd.DataFrame(rows)
+
+
+def test_sensitivity_measures_each_reading_against_the_fixed_default_on_the_same_seeds(study):
+    table = sensitivity(study).set_index("reading")
+    assert table.loc["l2-normalised rows", "d_acc"] == pytest.approx(0.20)
+    assert table.loc["width 512", "d_nmi"] == pytest.approx(0.15)
+    assert table.loc[FIXED_DEFAULT, "d_acc"] == 0
+    assert table.loc["l2-normalised rows", "stability"] == pytest.approx(1.0)
+    assert table.loc[FIXED_DEFAULT, "stability"] < 0.2
+    with pytest.raises(ValueError, match="other seeds"):
+        sensitivity(pd.concat([study, pd.DataFrame(runs("Event", "tau 1.0", "minmax", [0.3, 0.3, 0.3], True,
+                                                             seeds=[5, 6, 7]))]))
+    with pytest.raises(ValueError, match="keep_labels"):
+        sensitivity(study.drop(columns="labels"))
+    with pytest.raises(ValueError, match="base reading"):
+        sensitivity(study[study.label != FIXED_DEFAULT])
+
+
+def test_the_data_rule_restricts_the_label_free_choice_and_the_oracle_is_kept_apart(study):
+    table = sensitivity(study)
+    by_rule = select(table, {"Event": "l2"}).iloc[0]
+    assert by_rule["label-free choice"] == "l2-normalised rows"  # the only reading on the rule's scaling
+    assert by_rule["oracle choice"] == "width 512"  # the highest ACC, by labels
+    assert not by_rule["label-free = oracle"]
+    assert by_rule["label-free cost"] == pytest.approx(0.10)
+    stable_tie = select(table).iloc[0]  # no rule: the most stable of every reading
+    assert stable_tie["label-free choice"] in {"l2-normalised rows", "width 512"}
+    collapsed = table.copy()
+    collapsed.loc[collapsed.reading == "l2-normalised rows", "clusters_used"] = 1.0  # all in one cluster: stable
+    assert select(collapsed).iloc[0]["stability choice"] == "width 512"  # ... but passed over
+    with pytest.raises(ValueError, match="no reading ran on it"):
+        select(table, {"Event": "zscore"})
+    assert "label-free choice = oracle on 0 of 1" in agreement(select(table, {"Event": "l2"}))
+
+
+def test_the_ledger_shows_four_columns_and_how_far_the_printed_value_is(study):
+    table = sensitivity(study)
+    out = ledger(table, select(table, {"Event": "l2"}), {("Event", "acc"): 0.565, ("Event", "nmi"): 0.364},
+                 "SDCIB", "SDCIB")
+    assert list(out.metric) == ["ACC", "NMI"]
+    acc = out.iloc[0]
+    assert acc[LEDGER_COLUMNS[0]] == "0.565"
+    assert acc[LEDGER_COLUMNS[1]].startswith(f"{FIXED_DEFAULT}: 0.300 ± 0.020")
+    assert acc[LEDGER_COLUMNS[2]].startswith("l2-normalised rows: 0.500")
+    assert acc[LEDGER_COLUMNS[3]].startswith("width 512: 0.600")
+    assert acc["label-free - printed"] == pytest.approx(-0.065)
+    assert acc["best reading - printed"] == pytest.approx(0.035)
+    substitute = ledger(table, select(table, {"Event": "l2"}), {}, "IDMC", "IDMC").iloc[0]  # no printed cell
+    assert substitute[LEDGER_COLUMNS[0]] == "not printed (substitute)" and np.isnan(substitute["label-free - printed"])
+
+
+def test_claims_are_retested_with_the_methods_row_from_each_column(study):
+    table = sensitivity(study)
+    choice = select(table, {"Event": "l2"})
+    mine = {r: pd.DataFrame({"dataset": ["Event"], "method_label": ["SDCIB"], "acc_mean": [m]})
+            for r, m in table.set_index("reading").acc_mean.items()}
+    others = pd.DataFrame({"dataset": ["Event"], "method_label": ["KM"], "acc_mean": [0.55]})
+
+    def test(rows):
+        r = rows.set_index("method_label").acc_mean
+        ok = r["SDCIB"] > r["KM"]
+        return [Claim("SDCIB", "beats KM", "Event", "holds" if ok else "does not hold", f"{r['SDCIB']:.2f}")]
+
+    out = claims_by_column(choice, mine, others, test).iloc[0]
+    assert out[LEDGER_COLUMNS[0]] == "claimed by the paper"
+    assert out[LEDGER_COLUMNS[1]] == f"does not hold ({FIXED_DEFAULT})"
+    assert out[LEDGER_COLUMNS[2]] == "does not hold (l2-normalised rows)"
+    assert out[LEDGER_COLUMNS[3]] == "holds (width 512)"
+    assert out[f"{LEDGER_COLUMNS[3]}: evidence"] == "0.60"
+
+
+def test_silent_choices_are_data_and_studies_change_one_choice_at_a_time():
+    table = silent_choices("sdcib")
+    assert {"choice", "adopted", "alternatives", "why", "chosen by", "studied"} <= set(table.columns)
+    readings = study_readings("sdcib", "minmax")
+    assert next(iter(readings)) == FIXED_DEFAULT and readings[FIXED_DEFAULT].scaling == "minmax"
+    assert readings["width 512"].scaling == "minmax" and readings["width 512"].params == {"width": 512}
+    assert readings["l2-normalised rows"].scaling == "l2" and not readings["l2-normalised rows"].params
+    only = study_readings("sdcib", "minmax", "input preprocessing")
+    assert set(only) == {FIXED_DEFAULT, "l2-normalised rows", "z-scored features", "raw features"}
+    names = [r.name for c in SILENT_CHOICES for r in c.studied if c.method == "sdcib"]
+    assert len(names) == len(set(names)), "a reading name must be unique: it labels the runs"
+    with pytest.raises(ValueError, match="No studied readings"):
+        study_readings("ddmc", "minmax")
+    with pytest.raises(ValueError, match="No silent choices"):
+        silent_choices("nope")
+    specs = reading_specs("sdcib", only, ["Event"], 2, {"epochs": 3})
+    assert len(specs) == 8 and {s.label for s in specs} == set(only)
+    assert {s.resolved_scaling() for s in specs} == {"minmax", "l2", "zscore", "none"}
+    assert all(s.params["epochs"] == 3 for s in specs)
+
+
+@pytest.mark.parametrize("name", [n for n in list_datasets().query("available and kind == 'multiview'").name])
+def test_the_registry_flag_is_what_the_rule_finds_in_the_files(name):
+    views = load_dataset(name).views
+    assert get_entry(name).bag_of_words == (preprocessing_rule(views) == "l2"), (
+        f"{name}: set bag_of_words: {preprocessing_rule(views) == 'l2'} in data/registry.yaml")
+
+
+def test_tornado_draws_one_bar_per_reading_and_the_printed_line(study):
+    matplotlib.use("Agg")
+    fig = tornado(sensitivity(study), "Event", {"acc": 0.565})
+    acc_axis = fig.axes[0]
+    assert len(acc_axis.patches) == 2  # the two readings other than the fixed default
+    assert [round(p.get_width(), 3) for p in acc_axis.patches] == [0.2, 0.3]  # widest on top
+    dashed = [line for line in acc_axis.lines if line.get_linestyle() == "--"]
+    assert dashed and dashed[0].get_xdata()[0] == pytest.approx(0.565 - 0.30)
