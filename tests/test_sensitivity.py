@@ -13,8 +13,8 @@ from mmc_core.experiments import RunSpec
 from mmc_core.experiments.claims import Claim
 from mmc_core.experiments.plots import tornado
 from mmc_core.experiments.selection import preprocessing_rule
-from mmc_core.experiments.sensitivity import (LEDGER_COLUMNS, agreement, claims_by_column, ledger, reading_specs,
-                                              select, sensitivity)
+from mmc_core.experiments.sensitivity import (LEDGER_COLUMNS, agreement, claims_by_column, claims_by_reading, ledger,
+                                              reading_specs, select, sensitivity)
 from mmc_core.experiments.silent_choices import FIXED_DEFAULT, SILENT_CHOICES, silent_choices, study_readings
 
 STABLE = np.repeat(np.arange(8), 4)  # Event has k = 8
@@ -46,6 +46,8 @@ def test_sensitivity_measures_each_reading_against_the_fixed_default_on_the_same
     assert table.loc[FIXED_DEFAULT, "d_acc"] == 0
     assert table.loc["l2-normalised rows", "stability"] == pytest.approx(1.0)
     assert table.loc[FIXED_DEFAULT, "stability"] < 0.2
+    assert table.loc[FIXED_DEFAULT, "partition_change"] == pytest.approx(0.0)  # measured against itself
+    assert table.loc["width 512", "partition_change"] > 0.8  # stable partitions vs the default's random ones
     with pytest.raises(ValueError, match="other seeds"):
         sensitivity(pd.concat([study, pd.DataFrame(runs("Event", "tau 1.0", "minmax", [0.3, 0.3, 0.3], True,
                                                              seeds=[5, 6, 7]))]))
@@ -76,7 +78,7 @@ def test_the_ledger_shows_four_columns_and_how_far_the_printed_value_is(study):
     table = sensitivity(study)
     out = ledger(table, select(table, {"Event": "l2"}), {("Event", "acc"): 0.565, ("Event", "nmi"): 0.364},
                  "SDCIB", "SDCIB")
-    assert list(out.metric) == ["ACC", "NMI"]
+    assert list(out.cell) == ["ACC", "NMI"]
     acc = out.iloc[0]
     assert acc[LEDGER_COLUMNS[0]] == "0.565"
     assert acc[LEDGER_COLUMNS[1]].startswith(f"{FIXED_DEFAULT}: 0.300 ± 0.020")
@@ -100,12 +102,12 @@ def test_claims_are_retested_with_the_methods_row_from_each_column(study):
         ok = r["SDCIB"] > r["KM"]
         return [Claim("SDCIB", "beats KM", "Event", "holds" if ok else "does not hold", f"{r['SDCIB']:.2f}")]
 
-    out = claims_by_column(choice, mine, others, test).iloc[0]
+    out = claims_by_column(choice, mine, others, test, "SDCIB").iloc[0]
+    assert out.cell == "claim: beats KM" and out.dataset == "Event"
     assert out[LEDGER_COLUMNS[0]] == "claimed by the paper"
-    assert out[LEDGER_COLUMNS[1]] == f"does not hold ({FIXED_DEFAULT})"
-    assert out[LEDGER_COLUMNS[2]] == "does not hold (l2-normalised rows)"
-    assert out[LEDGER_COLUMNS[3]] == "holds (width 512)"
-    assert out[f"{LEDGER_COLUMNS[3]}: evidence"] == "0.60"
+    assert out[LEDGER_COLUMNS[1]] == f"does not hold ({FIXED_DEFAULT}): 0.30"
+    assert out[LEDGER_COLUMNS[2]] == "does not hold (l2-normalised rows): 0.50"
+    assert out[LEDGER_COLUMNS[3]] == "holds (width 512): 0.60"
 
 
 def test_silent_choices_are_data_and_studies_change_one_choice_at_a_time():
@@ -144,3 +146,17 @@ def test_tornado_draws_one_bar_per_reading_and_the_printed_line(study):
     assert [round(p.get_width(), 3) for p in acc_axis.patches] == [0.2, 0.3]  # widest on top
     dashed = [line for line in acc_axis.lines if line.get_linestyle() == "--"]
     assert dashed and dashed[0].get_xdata()[0] == pytest.approx(0.565 - 0.30)
+
+
+def test_claims_by_reading_marks_the_verdicts_a_reading_changes():
+    def claims(acc):
+        return lambda: [Claim("SDCIB", "full beats no-hidden", "Event", "holds" if acc > 0.3 else "does not hold",
+                              f"{acc:.2f}"),
+                        Claim("SDCIB", "rapid convergence", "Event", "holds", "fast")]
+
+    out = claims_by_reading({LEDGER_COLUMNS[1]: ("min-max", claims(0.2)), LEDGER_COLUMNS[2]: ("l2", claims(0.5))},
+                            "SDCIB").set_index("cell")
+    assert out.loc["claim: full beats no-hidden", LEDGER_COLUMNS[1]] == "does not hold (min-max): 0.20"
+    assert out.loc["claim: full beats no-hidden", LEDGER_COLUMNS[2]] == "holds (l2): 0.50"
+    assert out.loc["claim: full beats no-hidden", LEDGER_COLUMNS[3]] == "not run under this reading"
+    assert out["verdict changed"].to_dict() == {"claim: full beats no-hidden": True, "claim: rapid convergence": False}

@@ -2,8 +2,9 @@
 
 A study runs the method under each reading of `silent_choices.study_readings` (one choice changed at a time, the
 same seeds for every reading) on the runner. From those runs:
-- `sensitivity`: per dataset and reading, mean ± std ACC / NMI, the seeds' stability (mean pairwise ARI) and the
-  change from the fixed default — what a tornado chart draws;
+- `sensitivity`: per dataset and reading, mean ± std ACC / NMI, the seeds' stability (mean pairwise ARI), the
+  change from the fixed default (what a tornado chart draws) and how much the reading changes the partitions
+  (measured without labels);
 - `select`: per dataset, the label-free choice (the data rule fixes the preprocessing, then the most stable of the
   readings on it), the stability criterion's choice alone, and the reading labels would pick (the "oracle", shown,
   never adopted);
@@ -17,6 +18,7 @@ from typing import Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
+from sklearn.metrics import adjusted_rand_score
 
 from ..data import get_entry
 from .claims import Claim
@@ -27,6 +29,8 @@ from .tables import summarize
 
 STUDY_SEEDS = 5  # seeds per reading on the printed datasets (the ledger's columns)
 SUBSTITUTE_SEEDS = 3  # seeds per reading on the substitutes that test the label-free choice
+SHOWN = ["dataset", "reading", "scaling", "seeds", "acc_mean", "acc_std", "nmi_mean", "nmi_std", "stability",
+         "clusters_used", "partition_change", "d_acc"]  # the columns of a sensitivity table a notebook prints
 LEDGER_COLUMNS = ("printed", "fixed default", "label-free selected", "oracle (by labels, not adopted)")
 
 
@@ -66,7 +70,17 @@ def sensitivity(results: pd.DataFrame, base: str = FIXED_DEFAULT) -> pd.DataFram
     baseline = table[table.reading == base].set_index("dataset")
     table["d_acc"] = table.acc_mean - table.dataset.map(baseline.acc_mean)
     table["d_nmi"] = table.nmi_mean - table.dataset.map(baseline.nmi_mean)
+    table["partition_change"] = [_partition_change(results, d, r, base) for d, r in zip(table.dataset, table.reading)]
     return table.drop(columns="seed_list")
+
+
+def _partition_change(results: pd.DataFrame, dataset: str, reading: str, base: str) -> float:
+    """1 - mean ARI between the reading's and the base's partition of each seed: how much the reading changes the
+    clustering, measured without labels (0: the same partitions)."""
+    runs = results[results.dataset == dataset]
+    mine = runs[runs.label == reading].set_index("seed").labels
+    theirs = runs[runs.label == base].set_index("seed").labels
+    return 1.0 - float(np.mean([adjusted_rand_score(theirs[s], mine[s]) for s in mine.index]))
 
 
 def select(table: pd.DataFrame, rule: Mapping[str, str] | None = None, base: str = FIXED_DEFAULT) -> pd.DataFrame:
@@ -108,6 +122,15 @@ def agreement(choice: pd.DataFrame) -> str:
             f"{int(choice['stability = oracle'].sum())} of {n} (mean ACC cost {choice['stability cost'].mean():.3f})")
 
 
+def choice_tags(choice: pd.DataFrame, dataset: str) -> dict[str, str]:
+    """Reading -> which choices fell on it on one dataset (for the tornado chart's labels)."""
+    c = choice.set_index("dataset").loc[dataset]
+    tags: dict[str, list[str]] = {}
+    for key, tag in (("label-free choice", "label-free"), ("oracle choice", "oracle")):
+        tags.setdefault(c[key], []).append(tag)
+    return {reading: ", ".join(names) for reading, names in tags.items()}
+
+
 def reading_rows(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """Per reading, the method's summary rows (tables.summarize; one per dataset) as the main table's row of the
     method, so that a claim can be re-tested under that reading."""
@@ -138,7 +161,7 @@ def ledger(table: pd.DataFrame, choice: pd.DataFrame, printed: Mapping[tuple[str
             mean = part[f"{metric}_mean"]
             cell = lambda reading: f"{reading}: {mean[reading]:.3f} ± {part.loc[reading, f'{metric}_std']:.3f}"
             gap = (lambda x: np.nan) if value is None else (lambda x: round(x - value, 3))
-            rows.append({"paper": paper, "method": method, "dataset": c["dataset"], "metric": metric.upper(),
+            rows.append({"paper": paper, "method": method, "dataset": c["dataset"], "cell": metric.upper(),
                          "seeds": c["seeds"],
                          LEDGER_COLUMNS[0]: "not printed (substitute)" if value is None else f"{value:.3f}",
                          LEDGER_COLUMNS[1]: cell(c["fixed default"]), LEDGER_COLUMNS[2]: cell(c["label-free choice"]),
@@ -153,19 +176,44 @@ CHOICE_COLUMNS = {LEDGER_COLUMNS[1]: "fixed default", LEDGER_COLUMNS[2]: "label-
 
 
 def claims_by_column(choice: pd.DataFrame, reading_rows: Mapping[str, pd.DataFrame], others: pd.DataFrame,
-                     test: Callable[[pd.DataFrame], list[Claim]]) -> pd.DataFrame:
-    """The claims `test` makes from a table's rows (paper_rows: one row per dataset and method), re-tested with the
-    method's row taken from each ledger column's reading on each dataset: one row per claim, a column per ledger
-    column holding "verdict (reading)" and one with each column's evidence. reading_rows: reading -> the method's
-    rows under it; others: every other method's rows."""
-    verdicts: dict[str, dict[str, str]] = {}
-    for column, key in CHOICE_COLUMNS.items():  # the printed column: the paper states every claim it makes
+                     test: Callable[[pd.DataFrame], list[Claim]], method: str) -> pd.DataFrame:
+    """The claims `test` makes from a table's rows (paper_rows: one row per dataset and method), re-tested with
+    `method`'s row taken from each ledger column's reading on each dataset: ledger rows (cell "claim: ..."), each
+    column holding "verdict (reading): evidence". reading_rows: reading -> the method's rows under it; others: every
+    other method's rows."""
+    rows: dict[str, dict] = {}
+    for column, key in CHOICE_COLUMNS.items():
         method_rows = pd.concat([reading_rows[c[key]][reading_rows[c[key]].dataset == c["dataset"]]
                                  for _, c in choice.iterrows()], ignore_index=True)
         readings = ", ".join(dict.fromkeys(choice[key]))
         for claim in test(pd.concat([others, method_rows], ignore_index=True)):
-            row = verdicts.setdefault(claim.claim, {"paper": claim.paper, "claim": claim.claim,
-                                                    LEDGER_COLUMNS[0]: "claimed by the paper"})
-            row[column] = f"{claim.verdict} ({readings})"
-            row[f"{column}: evidence"] = claim.evidence
-    return pd.DataFrame(list(verdicts.values()))
+            row = rows.setdefault(claim.claim, {
+                "paper": claim.paper, "method": method, "dataset": ", ".join(choice.dataset),
+                "cell": f"claim: {claim.claim}", "seeds": int(choice.seeds.min()),
+                LEDGER_COLUMNS[0]: "claimed by the paper"})
+            row[column] = f"{claim.verdict} ({readings}): {claim.evidence}"
+    return pd.DataFrame(list(rows.values()))
+
+
+def claims_by_reading(claims_at: Mapping[str, tuple[str, Callable[[], list[Claim]]]], method: str) -> pd.DataFrame:
+    """Ledger rows for claims re-tested as a set under each ledger column's reading (claim_sets): claims_at maps a
+    ledger column to (its reading, a function returning the claims under it); a column without one says "not run
+    under this reading". Each cell holds "verdict (reading): evidence"; `verdict changed` says whether the verdict
+    differs between the columns that ran."""
+    rows: dict[str, dict] = {}
+    for column in LEDGER_COLUMNS[1:]:
+        if column not in claims_at:
+            continue
+        reading, make_claims = claims_at[column]
+        for claim in make_claims():
+            row = rows.setdefault(claim.claim, {"paper": claim.paper, "method": method, "dataset": claim.data,
+                                                "cell": f"claim: {claim.claim}", "seeds": "as in its notebook",
+                                                LEDGER_COLUMNS[0]: "claimed by the paper", "_verdicts": set()})
+            row[column] = f"{claim.verdict} ({reading}): {claim.evidence}"
+            row["_verdicts"].add(claim.verdict)
+    out = pd.DataFrame(list(rows.values()))
+    for column in LEDGER_COLUMNS[1:]:
+        if column not in out:
+            out[column] = "not run under this reading"
+    out["verdict changed"] = out.pop("_verdicts").map(lambda v: len(v) > 1)
+    return out
