@@ -131,6 +131,13 @@ def test_silent_choices_are_data_and_studies_change_one_choice_at_a_time():
     assert all(s.params["epochs"] == 3 for s in specs)
 
 
+def test_sdcib_follows_the_data_rule_and_explicit_scaling_still_wins():
+    assert RunSpec("sdcib", "Event", 0).resolved_scaling() == "l2"
+    assert RunSpec("sdcib", "MSRC-v1", 0).resolved_scaling() == "minmax"
+    assert RunSpec("sdcib", "Event", 0, scaling="minmax").resolved_scaling() == "minmax"
+    assert RunSpec("idmc", "Event", 0).resolved_scaling() == "minmax"  # the rule was adopted for SDCIB only
+
+
 @pytest.mark.parametrize("name", [n for n in list_datasets().query("available and kind == 'multiview'").name])
 def test_the_registry_flag_is_what_the_rule_finds_in_the_files(name):
     views = load_dataset(name).views

@@ -22,6 +22,7 @@ from ..losses import (NeuralMIEstimator, gaussian_channel_information, iic_mutua
                       infonce_mutual_information)
 from ..losses.information import BOUNDS
 from ..nn import mlp
+from ..preprocessing import BY_FEATURE_TYPE
 from ..params import Interval, NoneValue, Options, Widths
 from . import register
 
@@ -86,6 +87,7 @@ class SDCIB(DeepClusterer):
     """
 
     reported_as: ClassVar[str] = "SDCIB"
+    default_scaling: ClassVar[str | None] = BY_FEATURE_TYPE  # l2 rows for bags of words, else min-max (label-free)
     ABLATIONS: ClassVar[dict[str, dict]] = {
         "full": {},
         "remove I(Y;Y)": {"disable": ("cluster_consistency",)},
