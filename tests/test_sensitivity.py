@@ -113,16 +113,21 @@ def test_claims_are_retested_with_the_methods_row_from_each_column(study):
 def test_silent_choices_are_data_and_studies_change_one_choice_at_a_time():
     table = silent_choices("sdcib")
     assert {"choice", "adopted", "alternatives", "why", "chosen by", "studied"} <= set(table.columns)
-    readings = study_readings("sdcib", "minmax")
+    readings = study_readings("sdcib")
     assert next(iter(readings)) == FIXED_DEFAULT and readings[FIXED_DEFAULT].scaling == "minmax"
     assert readings["width 512"].scaling == "minmax" and readings["width 512"].params == {"width": 512}
     assert readings["l2-normalised rows"].scaling == "l2" and not readings["l2-normalised rows"].params
-    only = study_readings("sdcib", "minmax", "input preprocessing")
+    only = study_readings("sdcib", "input preprocessing")
     assert set(only) == {FIXED_DEFAULT, "l2-normalised rows", "z-scored features", "raw features"}
     names = [r.name for c in SILENT_CHOICES for r in c.studied if c.method == "sdcib"]
     assert len(names) == len(set(names)), "a reading name must be unique: it labels the runs"
+    with pytest.raises(ValueError, match="No readings study"):
+        study_readings("ddmc")
     with pytest.raises(ValueError, match="No studied readings"):
-        study_readings("ddmc", "minmax")
+        study_readings("sdcib", "model selection")
+    idmc = study_readings("idmc")  # the fixed default stays the printed Eq. 15 after the ratio became the default
+    assert idmc[FIXED_DEFAULT].params == {"label_term": "paper"} and idmc["Eq. 15 as a ratio"].params == {
+        "label_term": "ratio"}
     with pytest.raises(ValueError, match="No silent choices"):
         silent_choices("nope")
     specs = reading_specs("sdcib", only, ["Event"], 2, {"epochs": 3})

@@ -174,7 +174,7 @@ class CoMVCWithInterest(CoMVC):
     representation is a weighted mean in that same space). The weights are rescaled to mean 1 over the batch, so
     that only the relative emphasis on samples changes, not the overall strength of the alignment term (IDMC's raw
     weights are at most 1/e under the literal Eq. 15 and would mostly shrink the term). Options of the interest
-    values: knn, lam, fusion, label_term (as IDMC); every other parameter as CoMVC.
+    values: knn, lam, fusion, label_term (as IDMC, whose default it shares); every other parameter as CoMVC.
     """
 
     reported_as: ClassVar[str] = "CoMVC+IV"
@@ -183,7 +183,7 @@ class CoMVCWithInterest(CoMVC):
     }
 
     def __init__(self, n_clusters: int, random_state: int | None = 0, knn: int = 10, lam: float = 0.05,
-                 fusion: str = "bayes", label_term: str = "paper", **kwargs):
+                 fusion: str = "bayes", label_term: str = "ratio", **kwargs):
         super().__init__(n_clusters, random_state, **kwargs)
         self.knn, self.lam, self.fusion, self.label_term = knn, lam, fusion, label_term
 

@@ -34,7 +34,9 @@ the joint of the soft assignments (IIC); I(X^v; H_l^v) by the Gaussian-channel u
 averaged over units (s = 1); every hidden layer Linear-BatchNorm-ReLU of one width (256); one linear-softmax cluster
 head shared by the views (with a head per view the views' cluster indices need not agree, the symmetric IIC joint
 then stalls at permuted optima and the views' assignments cannot be averaged); the final partition is the argmax of
-the views' mean soft assignment (the slides' Eq. 2 is not shown); inputs min-max scaled; alpha 0.5, beta 1, batch
+the views' mean soft assignment (the slides' Eq. 2 is not shown); inputs by the label-free data rule (per-sample l2 for
+bag-of-words views, as Event's, else per-feature min-max; chosen from the features' type, tested on bag-of-words
+substitutes: sdcib/08); alpha 0.5, beta 1, batch
 256, 100 epochs, Adam lr 1e-3 halved at mid-training (none printed in the slides; alpha and tau kept after a 3-seed
 check on the MSRC-v1 substitute, never chosen on Event); the reported run is the last epoch."""
 
