@@ -172,3 +172,10 @@ def test_claims_by_reading_marks_the_verdicts_a_reading_changes():
     assert out.loc["claim: full beats no-hidden", LEDGER_COLUMNS[2]] == "holds (l2): 0.50"
     assert out.loc["claim: full beats no-hidden", LEDGER_COLUMNS[3]] == "not run under this reading"
     assert out["verdict changed"].to_dict() == {"claim: full beats no-hidden": True, "claim: rapid convergence": False}
+
+
+def test_a_tie_in_stability_keeps_the_fixed_default(study):
+    table = sensitivity(study.sample(frac=1.0, random_state=0))  # the runs' order does not matter
+    assert list(table.reading) == [FIXED_DEFAULT, "l2-normalised rows", "width 512"]
+    table["stability"] = 0.5  # every reading as stable as the others
+    assert select(table).iloc[0]["stability choice"] == FIXED_DEFAULT

@@ -58,7 +58,10 @@ def sensitivity(results: pd.DataFrame, base: str = FIXED_DEFAULT) -> pd.DataFram
                      "nmi_mean": runs.nmi.mean(), "nmi_std": runs.nmi.std(),
                      "stability": seed_stability([np.asarray(p) for p in runs.labels]),
                      "clusters_used": float(np.mean([len(np.unique(p)) for p in runs.labels]))})
-    table = pd.DataFrame(rows)
+    order = {name: i for i, name in enumerate(dict.fromkeys(results.dataset))}
+    table = pd.DataFrame(rows)  # per dataset (as they come): the base reading first, then the others by name
+    table = (table.assign(_d=table.dataset.map(order), _other=table.reading != base)
+             .sort_values(["_d", "_other", "reading"]).drop(columns=["_d", "_other"]).reset_index(drop=True))
     for dataset, part in table.groupby("dataset", sort=False):
         if base not in set(part.reading):
             raise ValueError(f"{dataset}: no runs of the base reading {base!r} to measure the others against.")
@@ -99,8 +102,8 @@ def select(table: pd.DataFrame, rule: Mapping[str, str] | None = None, base: str
         if candidates.empty:
             raise ValueError(f"{dataset}: the data rule gives scaling {scaling!r}, but no reading ran on it.")
         k = get_entry(dataset)["clusters"]
-        chosen = _most_stable(candidates, k)
-        stable = _most_stable(part, k)
+        chosen = _most_stable(candidates, k, base)
+        stable = _most_stable(part, k, base)
         oracle = part.acc_mean.idxmax()
         rows.append({"dataset": dataset, "rule scaling": scaling or "-", "fixed default": base,
                      "label-free choice": chosen, "stability choice": stable, "oracle choice": oracle,
@@ -138,12 +141,15 @@ def reading_rows(results: pd.DataFrame) -> dict[str, pd.DataFrame]:
     return {reading: rows.assign(row="") for reading, rows in summary.groupby("row", sort=False)}
 
 
-def _most_stable(part: pd.DataFrame, n_clusters: int) -> str:
-    """The most stable reading among those not collapsed (all of them, if every one is)."""
+def _most_stable(part: pd.DataFrame, n_clusters: int, base: str) -> str:
+    """The most stable reading among those not collapsed (all of them, if every one is); on a tie the base reading,
+    then the first in the study's order (no change without evidence)."""
     if part.stability.isna().all():
         raise ValueError("Seed stability needs at least two seeds per reading.")
     spread = part[part.clusters_used >= n_clusters / 2]
-    return (spread if not spread.empty else part).stability.idxmax()
+    pool = spread if not spread.empty else part
+    best = pool[pool.stability == pool.stability.max()].index
+    return base if base in best else best[0]
 
 
 def ledger(table: pd.DataFrame, choice: pd.DataFrame, printed: Mapping[tuple[str, str], float], paper: str,
