@@ -91,7 +91,10 @@ LEDGER_INTRO = ("Per printed cell with data here: the printed value, our result 
 def all_ledgers(root: Path) -> pd.DataFrame:
     """Every section's readings ledger (sensitivity.ledger), in section order."""
     frames = [c.assign(section=f.name) for f in _sections(root) if (c := _read(f, "ledger")) is not None]
-    return pd.concat(frames, ignore_index=True).fillna("") if frames else pd.DataFrame()
+    if not frames:
+        return pd.DataFrame()
+    ledgers = pd.concat(frames, ignore_index=True).fillna("")
+    return ledgers[[c for c in ledgers.columns if c != "section"] + ["section"]]
 
 
 def summary_table(comparisons: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
