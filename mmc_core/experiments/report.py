@@ -74,9 +74,14 @@ def _read(folder: Path, stem: str) -> pd.DataFrame | None:
     return pd.read_csv(path, dtype={"variant": str}).fillna({"variant": ""}) if path.exists() else None
 
 
+def _section_tables(root: Path, stem: str) -> list[pd.DataFrame]:
+    """One table (claims, ledger, ...) of every section that saved it, in section order, with its section's name."""
+    return [table.assign(section=f.name) for f in _sections(root) if (table := _read(f, stem)) is not None]
+
+
 def all_claims(root: Path) -> pd.DataFrame:
     """Every claim of every section, in section order."""
-    frames = [c.assign(section=f.name) for f in _sections(root) if (c := _read(f, "claims")) is not None]
+    frames = _section_tables(root, "claims")
     columns = ["paper", "claim", "data", "verdict", "evidence", "section"]
     return pd.concat(frames, ignore_index=True).fillna("")[columns] if frames else pd.DataFrame(columns=columns)
 
@@ -90,7 +95,7 @@ LEDGER_INTRO = ("Per printed cell with data here: the printed value, our result 
 
 def all_ledgers(root: Path) -> pd.DataFrame:
     """Every section's readings ledger (sensitivity.ledger), in section order."""
-    frames = [c.assign(section=f.name) for f in _sections(root) if (c := _read(f, "ledger")) is not None]
+    frames = _section_tables(root, "ledger")
     if not frames:
         return pd.DataFrame()
     ledgers = pd.concat(frames, ignore_index=True).fillna("")
