@@ -2,6 +2,7 @@
 
 A study runs the method under each reading of `silent_choices.study_readings` (one choice changed at a time, the
 same seeds for every reading) on the runner. From those runs:
+- `influential_pairs`: the pairs of the readings that change the partitions most, run next;
 - `sensitivity`: per dataset and reading, mean ± std ACC / NMI, the seeds' stability (mean pairwise ARI), the
   change from the fixed default (what a tornado chart draws) and how much the reading changes the partitions
   (measured without labels);
@@ -14,7 +15,7 @@ same seeds for every reading) on the runner. From those runs:
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -24,13 +25,17 @@ from ..data import get_entry
 from .claims import Claim
 from .runner import RunSpec, make_grid
 from .selection import seed_stability
-from .silent_choices import FIXED_DEFAULT, Reading
+from .silent_choices import FIXED_DEFAULT, Reading, is_pair, paired_reading, reading_choice, study_readings
 from .tables import summarize
+
+if TYPE_CHECKING:
+    from .settings import RunSettings
 
 STUDY_SEEDS = 5  # seeds per reading on the printed datasets (the ledger's columns)
 SUBSTITUTE_SEEDS = 3  # seeds per reading on the substitutes that test the label-free choice
 SHOWN = ["dataset", "reading", "scaling", "seeds", "acc_mean", "acc_std", "nmi_mean", "nmi_std", "stability",
          "clusters_used", "partition_change", "d_acc"]  # the columns of a sensitivity table a notebook prints
+PAIRED = 3  # the most influential single readings (of distinct choices) whose pairs a study runs
 LEDGER_COLUMNS = ("printed", "fixed default", "label-free selected", "oracle (by labels, not adopted)")
 
 
@@ -41,6 +46,19 @@ def reading_specs(method: str, readings: Mapping[str, Reading], datasets: Iterab
     datasets = list(datasets)
     return [s for name, r in readings.items()
             for s in make_grid([(method, {**(params or {}), **r.params}, name)], datasets, seeds, scaling=r.scaling)]
+
+
+def sensitivity_study(run: RunSettings, method: str, datasets: list[str], seeds: int, n_jobs: int = 1,
+                      readings: Mapping[str, Reading] | None = None) -> pd.DataFrame:
+    """The runs of a study, with their partitions: every reading (default: every studied one of `method`) on every
+    dataset, then on each dataset the pairs of the readings that changed its partitions most (influential_pairs)."""
+    readings = readings or study_readings(method)
+    singles = run.grid(reading_specs(method, readings, datasets, seeds, run.deep_params()), n_jobs=n_jobs,
+                       keep_labels=True)
+    table = sensitivity(singles)
+    pairs = [s for d in datasets
+             for s in reading_specs(method, influential_pairs(method, table, d), [d], seeds, run.deep_params())]
+    return pd.concat([singles, run.grid(pairs, n_jobs=n_jobs, keep_labels=True)], ignore_index=True)
 
 
 def sensitivity(results: pd.DataFrame, base: str = FIXED_DEFAULT) -> pd.DataFrame:
@@ -77,6 +95,21 @@ def sensitivity(results: pd.DataFrame, base: str = FIXED_DEFAULT) -> pd.DataFram
     return table.drop(columns="seed_list")
 
 
+def influential_pairs(method: str, table: pd.DataFrame, dataset: str, n: int = PAIRED) -> dict[str, Reading]:
+    """Every pair of the `n` single readings that change the partitions most on `dataset` (partition_change: measured
+    without labels), one per choice: the combinations a study runs next, to see whether two changes together reach
+    further than either alone."""
+    part = table[(table.dataset == dataset) & (table.reading != FIXED_DEFAULT) & ~table.reading.map(is_pair)]
+    top: dict = {}
+    for reading in part.sort_values("partition_change", ascending=False, kind="stable").reading:
+        top.setdefault(reading_choice(method, reading).choice, reading)
+    names = list(top.values())[:n]
+    if len(names) < 2:
+        raise ValueError(f"{dataset}: fewer than two studied choices to pair.")
+    pairs = [paired_reading(method, a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+    return {p.name: p for p in pairs}
+
+
 def _partition_change(results: pd.DataFrame, dataset: str, reading: str, base: str) -> float:
     """1 - mean ARI between the reading's and the base's partition of each seed: how much the reading changes the
     clustering, measured without labels (0: the same partitions)."""
@@ -93,17 +126,19 @@ def select(table: pd.DataFrame, rule: Mapping[str, str] | None = None, base: str
     stable reading run on that scaling (every reading when a dataset has no rule). A reading whose partitions use
     fewer than half of the k clusters asked for is collapsed, and stable for that reason alone (every seed puts
     everything together): the criterion passes over it. The oracle is the highest mean ACC. cost: oracle ACC minus the
-    choice's ACC (what choosing without labels loses on this data)."""
+    choice's ACC (what choosing without labels loses on this data). Pairs (two choices changed) are candidates of the
+    oracle only: a label-free default changes one choice at a time, each on its own evidence."""
     rows = []
     for dataset, part in table.groupby("dataset", sort=False):
         part = part.set_index("reading", drop=False)
+        singles = part[~part.reading.map(is_pair)]
         scaling = (rule or {}).get(dataset)
-        candidates = part[part.scaling == scaling] if scaling else part
+        candidates = singles[singles.scaling == scaling] if scaling else singles
         if candidates.empty:
             raise ValueError(f"{dataset}: the data rule gives scaling {scaling!r}, but no reading ran on it.")
         k = get_entry(dataset)["clusters"]
         chosen = _most_stable(candidates, k, base)
-        stable = _most_stable(part, k, base)
+        stable = _most_stable(singles, k, base)
         oracle = part.acc_mean.idxmax()
         rows.append({"dataset": dataset, "rule scaling": scaling or "-", "fixed default": base,
                      "label-free choice": chosen, "stability choice": stable, "oracle choice": oracle,

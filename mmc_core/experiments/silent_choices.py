@@ -84,12 +84,23 @@ SILENT_CHOICES: tuple[SilentChoice, ...] = (
                  "the DDC family's; no dataset of IDMC's claims here is a bag of words, so the data rule agrees"),
     SilentChoice("idmc", "model selection", "last epoch", "last epoch, lowest loss", "needs no labels"),
     # ------------------------------------------------------------------ DDMC (slides only)
-    SilentChoice("ddmc", "alpha, beta (diversity weights)", "0.1, 0.1", "0.01-10 each",
+    SilentChoice("ddmc", "input preprocessing", "per-feature min-max", "raw, per-feature min-max, per-feature "
+                 "z-score, per-row l2", "the DDC family's; the data rule would give l2 rows on bags of words (ddmc/07 "
+                 "measures it, not adopted: it would re-run DDMC's Event rows of every notebook)",
+                 FIXED, (Reading("l2-normalised rows", "l2"), Reading("z-scored features", "zscore"),
+                         Reading("raw features", "none"))),
+    SilentChoice("ddmc", "alpha (weight of the compression, redundancy and contrast terms)", "0.1", "0.01-10",
                  "set before any run so that the diversity terms do not swamp the DDC loss; the grid is drawn in "
-                 "ddmc/02 (seed 0), never used to choose"),
+                 "ddmc/02 (seed 0), never used to choose",
+                 FIXED, (Reading("alpha 1", params={"alpha": 1.0}),)),
+    SilentChoice("ddmc", "beta (weight of the balance and agreement terms)", "0.1", "0.01-10", "as alpha",
+                 FIXED, (Reading("beta 1", params={"beta": 1.0}),)),
     SilentChoice("ddmc", "how D^dm is enhanced", "E = D^dm + 0.5 mean of the other views' Z^m",
                  "sum, mean, concatenation, attention", "the slides do not say; the dominant view keeps twice the "
-                 "weight of the others' mean"),
+                 "weight of the others' mean",
+                 FIXED, (Reading("gamma 1 (equal weight)", params={"gamma": 1.0}),)),
+    SilentChoice("ddmc", "InfoNCE temperature", "0.5", "0.1-1.0", "the usual value for cosine critics",
+                 FIXED, (Reading("tau 1.0", params={"tau": 1.0}),)),
     SilentChoice("ddmc", "dominant modality", "highest K-means silhouette of the view (no labels)",
                  "a prior; the best view by labels (oracle)", "label-free"),
     # ------------------------------------------------------------------ Multi-DProxy (summary only)
@@ -119,7 +130,9 @@ FIXED_DEFAULTS = {  # per method, the reading every notebook ran before the read
     # runs keep their identity after a label-free choice became the default)
     "sdcib": Reading(FIXED_DEFAULT, "minmax"),
     "idmc": Reading(FIXED_DEFAULT, "minmax", {"label_term": "paper"}),
+    "ddmc": Reading(FIXED_DEFAULT, "minmax"),
 }
+PAIR = " + "  # joins the names of the two readings a pair combines
 
 
 def study_readings(method: str, choice: str | None = None) -> dict[str, Reading]:
@@ -141,3 +154,17 @@ def study_readings(method: str, choice: str | None = None) -> dict[str, Reading]
 def reading_choice(method: str, reading: str) -> SilentChoice | None:
     """The silent choice a studied reading belongs to (None for the fixed default)."""
     return next((c for c in SILENT_CHOICES if c.method == method and any(r.name == reading for r in c.studied)), None)
+
+
+def paired_reading(method: str, first: str, second: str) -> Reading:
+    """The fixed default with the changes of two studied readings of different choices (a pair of the study)."""
+    a, b = (study_readings(method)[name] for name in (first, second))
+    fixed = FIXED_DEFAULTS[method]
+    if reading_choice(method, first).choice == reading_choice(method, second).choice:
+        raise ValueError(f"{first!r} and {second!r} are readings of one choice; a pair changes two choices.")
+    scaling = b.scaling if a.scaling == fixed.scaling else a.scaling
+    return Reading(f"{first}{PAIR}{second}", scaling, {**a.params, **b.params})
+
+
+def is_pair(reading: str) -> bool:
+    return PAIR in reading
