@@ -10,9 +10,10 @@ import argparse
 import sys
 
 from mmc_core.multiclust.runs import run_concepts
-from mmc_core.multiclust.study import ablation_runs, planted_method_runs, reading_runs
+from mmc_core.multiclust.study import ablation_runs, planted_method_runs, reading_runs, sensitivity_runs
 
-BATCHES = {"ablation": ablation_runs, "methods": planted_method_runs, "readings": reading_runs}
+BATCHES = {"ablation": ablation_runs, "methods": planted_method_runs, "readings": reading_runs,
+           "sensitivity": sensitivity_runs}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,9 +13,11 @@ from mmc_core.experiments import RunSpec
 from mmc_core.experiments.claims import Claim
 from mmc_core.experiments.plots import tornado
 from mmc_core.experiments.selection import preprocessing_rule
-from mmc_core.experiments.sensitivity import (LEDGER_COLUMNS, agreement, claims_by_column, claims_by_reading, ledger,
-                                              reading_specs, select, sensitivity)
-from mmc_core.experiments.silent_choices import FIXED_DEFAULT, SILENT_CHOICES, silent_choices, study_readings
+from mmc_core.experiments.sensitivity import (LEDGER_COLUMNS, agreement, claims_by_column, claims_by_reading,
+                                              influential_pairs, ledger, reading_specs, select, sensitivity,
+                                              sensitivity_study)
+from mmc_core.experiments.silent_choices import (FIXED_DEFAULT, SILENT_CHOICES, paired_reading, silent_choices,
+                                                 study_readings)
 
 STABLE = np.repeat(np.arange(8), 4)  # Event has k = 8
 
@@ -122,7 +124,7 @@ def test_silent_choices_are_data_and_studies_change_one_choice_at_a_time():
     names = [r.name for c in SILENT_CHOICES for r in c.studied if c.method == "sdcib"]
     assert len(names) == len(set(names)), "a reading name must be unique: it labels the runs"
     with pytest.raises(ValueError, match="No readings study"):
-        study_readings("ddmc")
+        study_readings("simvc")
     with pytest.raises(ValueError, match="No studied readings"):
         study_readings("sdcib", "model selection")
     idmc = study_readings("idmc")  # the fixed default stays the printed Eq. 15 after the ratio became the default
@@ -179,3 +181,52 @@ def test_a_tie_in_stability_keeps_the_fixed_default(study):
     assert list(table.reading) == [FIXED_DEFAULT, "l2-normalised rows", "width 512"]
     table["stability"] = 0.5  # every reading as stable as the others
     assert select(table).iloc[0]["stability choice"] == FIXED_DEFAULT
+
+
+def test_the_readings_that_change_the_partitions_most_are_paired_one_per_choice():
+    table = pd.DataFrame({"dataset": "Event", "reading": [FIXED_DEFAULT, "width 512", "width 128", "l2-normalised rows",
+                                                          "alpha 0.8", "tau 1.0"],
+                          "partition_change": [0.0, 0.9, 0.8, 0.7, 0.5, 0.1]})
+    pairs = influential_pairs("sdcib", table, "Event")  # width 128: the width is already in, by width 512
+    assert list(pairs) == ["width 512 + l2-normalised rows", "width 512 + alpha 0.8", "l2-normalised rows + alpha 0.8"]
+    both = pairs["width 512 + l2-normalised rows"]
+    assert both.scaling == "l2" and both.params == {"width": 512}
+    assert pairs["width 512 + alpha 0.8"].scaling == "minmax"
+    with pytest.raises(ValueError, match="fixed default"):
+        paired_reading("idmc", "Eq. 15 as a ratio", FIXED_DEFAULT)
+    with pytest.raises(ValueError, match="one choice"):
+        paired_reading("sdcib", "width 512", "width 128")
+    with pytest.raises(ValueError, match="fewer than two"):
+        influential_pairs("sdcib", table[table.reading.isin([FIXED_DEFAULT, "width 512", "width 128"])], "Event")
+
+
+def test_a_pair_can_be_the_oracle_but_never_the_label_free_choice(study):
+    pair = pd.DataFrame(runs("Event", "l2-normalised rows + width 512", "l2", [0.9, 0.9, 0.9], stable=True))
+    shaky_l2 = study.assign(labels=[list(np.random.default_rng(i).integers(8, size=32)) if r == "l2-normalised rows"
+                                    else p for i, (r, p) in enumerate(zip(study.label, study.labels))])
+    choice = select(sensitivity(pd.concat([shaky_l2, pair], ignore_index=True)), {"Event": "l2"}).iloc[0]
+    assert choice["label-free choice"] == "l2-normalised rows"  # the pair is more stable, on the rule's scaling
+    assert choice["stability choice"] == "width 512"
+    assert choice["oracle choice"] == "l2-normalised rows + width 512"
+
+
+def test_a_study_runs_the_pairs_of_its_own_single_readings_on_each_dataset():
+    stable = {FIXED_DEFAULT: False, "l2-normalised rows": True, "width 512": True}
+
+    class Run:  # the runner's face: grid(specs) -> one row per run, deep_params()
+        asked: list[list[RunSpec]] = []
+
+        def deep_params(self):
+            return {"epochs": 2}
+
+        def grid(self, specs, n_jobs=1, keep_labels=False):
+            self.asked.append(specs)
+            return pd.DataFrame([r for s in specs for r in runs(s.dataset, s.label, s.resolved_scaling(), [0.3],
+                                                                 stable.get(s.label, True), seeds=[s.seed])])
+
+    readings = {name: study_readings("sdcib")[name] for name in stable}
+    results = sensitivity_study(Run(), "sdcib", ["Event"], 3, readings=readings)
+    singles, pairs = Run.asked
+    assert {s.label for s in singles} == set(stable) and all(s.params["epochs"] == 2 for s in singles)
+    assert {s.label for s in pairs} == {"l2-normalised rows + width 512"} and {s.seed for s in pairs} == {0, 1, 2}
+    assert len(results) == 4 * 3 and set(sensitivity(results).reading) == set(stable) | {s.label for s in pairs}

@@ -19,6 +19,7 @@ FIXED_DEFAULT = "fixed default"  # the reading every notebook ran before any sel
 FIXED = "fixed before any run (paper's family defaults)"
 DATA_RULE = "data rule (feature type, selection.preprocessing_rule)"
 STABILITY = "seed stability (mean pairwise ARI, selection.seed_stability)"
+HELD_OUT = "the planted selection draw (generator seed 0, held out of every verdict), by its known answer"
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,16 @@ SILENT_CHOICES: tuple[SilentChoice, ...] = (
     SilentChoice("multidproxy", "L_c's positive pair", "-log(e^{s_ii} / sum_j e^{s_ij})",
                  "as printed (log-sum over j != i, no positive)",
                  "compared on the planted selection draw (generator seed 0) before the study: as printed, nothing ties "
-                 "F to the concept (multidproxy/05)"),
+                 "F to the concept (multidproxy/05)", HELD_OUT,
+                 (Reading("L_c as printed (no positive pair)", params={"contrast": "printed"}),)),
     SilentChoice("multidproxy", "what L_a aligns", "F (fused feature), as printed", "F, the proxy w",
-                 "the printed one; the other is shown on the selection draw"),
+                 "the printed one; the other is shown on the selection draw", HELD_OUT,
+                 (Reading("L_a on the proxy instead of F", params={"alignment": "proxy"}),)),
+    SilentChoice("multidproxy", "temperature of the gate lambda", "0.5", "0.1-1.0",
+                 "the usual value for cosines; not compared before the study", FIXED,
+                 (Reading("gate tau 1.0", params={"tau": 1.0}),)),
+    SilentChoice("multidproxy", "L_c's sigma", "0.5", "0.1-1.0", "as the gate's temperature", FIXED,
+                 (Reading("sigma 1.0", params={"sigma": 1.0}),)),
     SilentChoice("multidproxy", "features", "frozen pooled CLIP embeddings", "patch tokens; text tower in the loop",
                  "makes 1,000 epochs affordable; attention over one token per modality is stated"),
 )
@@ -131,6 +139,7 @@ FIXED_DEFAULTS = {  # per method, the reading every notebook ran before the read
     "sdcib": Reading(FIXED_DEFAULT, "minmax"),
     "idmc": Reading(FIXED_DEFAULT, "minmax", {"label_term": "paper"}),
     "ddmc": Reading(FIXED_DEFAULT, "minmax"),
+    "multidproxy": Reading(FIXED_DEFAULT),  # frozen CLIP features, no scaling
 }
 PAIR = " + "  # joins the names of the two readings a pair combines
 
@@ -160,7 +169,10 @@ def paired_reading(method: str, first: str, second: str) -> Reading:
     """The fixed default with the changes of two studied readings of different choices (a pair of the study)."""
     a, b = (study_readings(method)[name] for name in (first, second))
     fixed = FIXED_DEFAULTS[method]
-    if reading_choice(method, first).choice == reading_choice(method, second).choice:
+    choices = [reading_choice(method, name) for name in (first, second)]
+    if None in choices:
+        raise ValueError(f"A pair combines two studied readings; {first!r} or {second!r} is the fixed default.")
+    if choices[0].choice == choices[1].choice:
         raise ValueError(f"{first!r} and {second!r} are readings of one choice; a pair changes two choices.")
     scaling = b.scaling if a.scaling == fixed.scaling else a.scaling
     return Reading(f"{first}{PAIR}{second}", scaling, {**a.params, **b.params})

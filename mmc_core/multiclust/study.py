@@ -12,6 +12,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..experiments.silent_choices import HELD_OUT, SILENT_CHOICES, study_readings
 from .multidproxy import MultiDProxy
 from .runs import ConceptRun
 from .task import ConceptTask
@@ -80,8 +81,8 @@ def survivors(results: pd.DataFrame) -> pd.DataFrame:
 
 READINGS = {  # the readings compared on the selection draw (generator seed 0) before the study ran
     "chosen (L_c with its positive pair)": {},
-    "L_c as printed (no positive pair)": {"contrast": "printed"},
-    "L_a on the proxy instead of F": {"alignment": "proxy"},
+    **{r.name: dict(r.params) for c in SILENT_CHOICES if c.method == "multidproxy" and c.selection == HELD_OUT
+       for r in c.studied},
 }
 SELECTION_SEED = 0
 
@@ -90,3 +91,10 @@ def reading_runs(**params: Any) -> list[ConceptRun]:
     """Multi-DProxy under each reading of READINGS on both concepts of the selection draw (seed 0)."""
     return [ConceptRun("multidproxy", planted_name(SELECTION_SEED, concept), SELECTION_SEED, {**params, **row},
                        label=name) for name, row in READINGS.items() for concept in CONCEPTS]
+
+
+def sensitivity_runs(seeds: tuple[int, ...] = STUDY_SEEDS, **params: Any) -> list[ConceptRun]:
+    """Multi-DProxy under its fixed default and each studied reading of its silent choices (silent_choices), one
+    choice at a time, on both concepts of the study's draws; the fixed default is the ablation table's full row."""
+    return [ConceptRun("multidproxy", planted_name(seed, concept), seed, {**params, **r.params}, label=name)
+            for name, r in study_readings("multidproxy").items() for concept in CONCEPTS for seed in seeds]

@@ -44,3 +44,16 @@ def report_table(summary: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
         "NMI": mean_std(summary.nmi_mean, summary.nmi_std, digits), "RI": mean_std(summary.ri_mean, summary.ri_std, digits),
         "NMI on the other concept": summary.other_nmi_mean.round(digits), "seeds": summary.n_seeds,
     })
+
+
+def concept_sensitivity(summary: pd.DataFrame, base: str) -> pd.DataFrame:
+    """Per asked concept and reading (summarize_concepts' rows, labelled by reading): the NMI on the asked and on the
+    other concept, and the change of mean NMI from the `base` reading (what a tornado chart draws), on the same
+    draws. `dataset` names the planted sets and the concept asked for."""
+    table = summary.assign(dataset=[f"planted, asked {c}" for c in summary.concept],
+                           reading=summary.label, seeds=summary.n_seeds)
+    base_nmi = table[table.reading == base].set_index("dataset").nmi_mean
+    if set(base_nmi.index) != set(table.dataset):
+        raise ValueError(f"No runs of the base reading {base!r} on {sorted(set(table.dataset) - set(base_nmi.index))}.")
+    table["d_nmi"] = table.nmi_mean - table.dataset.map(base_nmi)
+    return table[["dataset", "reading", "seeds", "nmi_mean", "nmi_std", "other_nmi_mean", "d_nmi"]]
