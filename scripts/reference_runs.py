@@ -20,7 +20,7 @@ from mmc_core.experiments.runner import RunSpec
 from mmc_core.data.derived import derived_name
 from mmc_core.methods.ddmc import DDMC
 from mmc_core.methods.idmc import IDMC
-from mmc_core.experiments.sensitivity import reading_specs
+from mmc_core.experiments.sensitivity import influential_pairs, reading_specs, sensitivity
 from mmc_core.experiments.silent_choices import study_readings
 from mmc_core.methods.sdcib import SDCIB
 
@@ -35,6 +35,24 @@ SDCIB_SCALINGS = study_readings("sdcib", "input preprocessing")
 
 def deep(method: str, datasets: list[str], seeds: int, **params) -> list[RunSpec]:
     return make_grid([(method, {**FULL, **params})], datasets, seeds)
+
+
+STUDIES = {"sdcib": ["Event", "3Sources", "BBCSport"], "ddmc": ["MSRC-v1", "3Sources"]}  # sdcib/08, ddmc/07
+
+
+def study_pairs() -> list[RunSpec]:
+    """The pairs of each study's most influential readings (sensitivity.influential_pairs), found from its single
+    readings' runs in the cache: run after `selection-readings` and `readings-study`."""
+    specs = []
+    for method, datasets in STUDIES.items():
+        for dataset in datasets:
+            singles = reading_specs(method, study_readings(method), [dataset], 5, FULL)
+            results = run_grid(singles, progress=False, keep_labels=True, compute=False)
+            if len(results) < len(singles):
+                raise SystemExit(f"{method} on {dataset}: {len(results)} of the study's {len(singles)} single-reading "
+                                 "runs are in the cache; run the batches selection-readings and readings-study first.")
+            specs += reading_specs(method, influential_pairs(method, sensitivity(results), dataset), [dataset], 5, FULL)
+    return specs
 
 
 def sdcib_variants(names: list[str], datasets: list[str], seeds: int) -> list[RunSpec]:
@@ -140,6 +158,13 @@ BATCHES = {
     + make_grid([("sdcib", FULL)], ["Event"], 1, outputs=("tsne", "tsne_inputs")) + deep("sdcib", ["Event"], 20),
     # Event's strongest DDMC-table baseline (MFLVC) to 5 seeds
     "ddmc-baselines-event": deep("mflvc", ["Event"], 5),
+    # the readings study on two substitutes (sdcib/08: SDCIB on 3Sources and BBCSport; on Event these are the runs of
+    # selection-readings) and DDMC's (ddmc/07: MSRC-v1 and 3Sources), every single reading, 5 seeds; then on every
+    # studied dataset the pairs of the three readings that change the partitions most (a function: the pairs follow
+    # from the single readings' runs)
+    "readings-study": [s for method, datasets in STUDIES.items()
+                       for s in reading_specs(method, study_readings(method), datasets, 5, FULL)],
+    "readings-pairs": study_pairs,
 }
 
 
@@ -153,11 +178,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown batch(es) {unknown}; choose from {', '.join(BATCHES)}")
     if args.list or not args.batches:
         for name, specs in BATCHES.items():
-            print(f"{name:<14} {len(specs):>4} runs")
+            print(f"{name:<14} {len(specs):>4} runs" if isinstance(specs, list) else f"{name:<14} found from the cache")
         return 0
     for name in args.batches:
-        print(f"== {name}: {len(BATCHES[name])} runs", flush=True)
-        run_grid(BATCHES[name], profile="full")
+        specs = BATCHES[name] if isinstance(BATCHES[name], list) else BATCHES[name]()
+        print(f"== {name}: {len(specs)} runs", flush=True)
+        run_grid(specs, profile="full")
     return 0
 
 

@@ -230,3 +230,26 @@ def test_a_study_runs_the_pairs_of_its_own_single_readings_on_each_dataset():
     assert {s.label for s in singles} == set(stable) and all(s.params["epochs"] == 2 for s in singles)
     assert {s.label for s in pairs} == {"l2-normalised rows + width 512"} and {s.seed for s in pairs} == {0, 1, 2}
     assert len(results) == 4 * 3 and set(sensitivity(results).reading) == set(stable) | {s.label for s in pairs}
+
+
+def test_multidproxy_readings_are_measured_per_asked_concept_against_the_held_out_choice():
+    from mmc_core.multiclust import study
+    from mmc_core.multiclust.summary import concept_sensitivity, held_out_choice
+
+    summary = pd.DataFrame({"dataset": "Planted", "label": [FIXED_DEFAULT, "sigma 1.0"] * 2,
+                            "concept": ["colour", "colour", "shape", "shape"], "nmi_mean": [0.6, 0.7, 0.9, 0.8],
+                            "nmi_std": 0.05, "other_nmi_mean": 0.01, "n_seeds": 5})
+    table = concept_sensitivity(summary, FIXED_DEFAULT).set_index(["dataset", "reading"])
+    assert table.loc[("planted, asked colour", "sigma 1.0"), "d_nmi"] == pytest.approx(0.1)
+    assert table.loc[("planted, asked shape", "sigma 1.0"), "d_nmi"] == pytest.approx(-0.1)
+    choice = held_out_choice(table.reset_index(), FIXED_DEFAULT).set_index("dataset")
+    assert choice.loc["planted, asked colour", "oracle choice"] == "sigma 1.0"
+    assert choice.loc["planted, asked shape", "oracle choice"] == FIXED_DEFAULT
+    out = ledger(table.reset_index(), choice.reset_index(), {}, "Multi-DProxy", "Multi-DProxy", metrics=("nmi",))
+    assert list(out.cell) == ["NMI", "NMI"] and out[LEDGER_COLUMNS[3]].iloc[0].startswith("sigma 1.0: 0.700")
+    with pytest.raises(ValueError, match="base reading"):
+        concept_sensitivity(summary[summary.label != FIXED_DEFAULT], FIXED_DEFAULT)
+    # the fixed default is the ablation table's full row: the same runs, not a second set
+    fixed = {r.config_id for r in study.sensitivity_runs((1,)) if r.label == FIXED_DEFAULT}
+    assert fixed == {r.config_id for r in study.ablation_runs((1,)) if r.label == "Multi-DProxy"}
+    assert len(study.sensitivity_runs((1, 2))) == 2 * 2 * len(study_readings("multidproxy"))

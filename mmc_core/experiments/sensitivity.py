@@ -188,7 +188,7 @@ def _most_stable(part: pd.DataFrame, n_clusters: int, base: str) -> str:
 
 
 def ledger(table: pd.DataFrame, choice: pd.DataFrame, printed: Mapping[tuple[str, str], float], paper: str,
-           method: str) -> pd.DataFrame:
+           method: str, metrics: tuple[str, ...] = ("acc", "nmi")) -> pd.DataFrame:
     """Per dataset and metric (ACC, NMI) of `method`: printed | fixed default | label-free selected | oracle (the
     reading of highest mean ACC), each named with its mean ± std over the same seeds, and how far the label-free
     choice and the best reading on that metric are from the printed value (is it reachable by some reading, and by
@@ -197,7 +197,7 @@ def ledger(table: pd.DataFrame, choice: pd.DataFrame, printed: Mapping[tuple[str
     rows = []
     for _, c in choice.iterrows():
         part = table[table.dataset == c["dataset"]].set_index("reading")
-        for metric in ("acc", "nmi"):
+        for metric in metrics:
             value = printed.get((c["dataset"], metric))
             mean = part[f"{metric}_mean"]
             cell = lambda reading: f"{reading}: {mean[reading]:.3f} ± {part.loc[reading, f'{metric}_std']:.3f}"

@@ -57,3 +57,15 @@ def concept_sensitivity(summary: pd.DataFrame, base: str) -> pd.DataFrame:
         raise ValueError(f"No runs of the base reading {base!r} on {sorted(set(table.dataset) - set(base_nmi.index))}.")
     table["d_nmi"] = table.nmi_mean - table.dataset.map(base_nmi)
     return table[["dataset", "reading", "seeds", "nmi_mean", "nmi_std", "other_nmi_mean", "d_nmi"]]
+
+
+def held_out_choice(table: pd.DataFrame, base: str) -> pd.DataFrame:
+    """Per asked concept (concept_sensitivity's rows): the `base` reading, which the held-out selection draw chose
+    before the study, as the choice made without the study's labels, and the reading of highest mean NMI on the
+    study's draws as the oracle (sensitivity.ledger's `choice`)."""
+    rows = []
+    for dataset, part in table.groupby("dataset", sort=False):
+        part = part.set_index("reading")
+        rows.append({"dataset": dataset, "fixed default": base, "label-free choice": base,
+                     "oracle choice": part.nmi_mean.idxmax(), "seeds": int(part.seeds.min())})
+    return pd.DataFrame(rows)
