@@ -219,28 +219,23 @@ CHOICE_COLUMNS = {LEDGER_COLUMNS[1]: "fixed default", LEDGER_COLUMNS[2]: "label-
 def claims_by_column(choice: pd.DataFrame, reading_rows: Mapping[str, pd.DataFrame], others: pd.DataFrame,
                      test: Callable[[pd.DataFrame], list[Claim]], method: str) -> pd.DataFrame:
     """The claims `test` makes from a table's rows (paper_rows: one row per dataset and method), re-tested with
-    `method`'s row taken from each ledger column's reading on each dataset: ledger rows (cell "claim: ..."), each
-    column holding "verdict (reading): evidence". reading_rows: reading -> the method's rows under it; others: every
-    other method's rows."""
-    rows: dict[str, dict] = {}
-    for column, key in CHOICE_COLUMNS.items():
+    `method`'s row taken from each ledger column's reading on each dataset (claims_by_reading's rows). reading_rows:
+    reading -> the method's rows under it; others: every other method's rows."""
+    def under(key: str) -> tuple[str, Callable[[], list[Claim]]]:
         method_rows = pd.concat([reading_rows[c[key]][reading_rows[c[key]].dataset == c["dataset"]]
                                  for _, c in choice.iterrows()], ignore_index=True)
-        readings = ", ".join(dict.fromkeys(choice[key]))
-        for claim in test(pd.concat([others, method_rows], ignore_index=True)):
-            row = rows.setdefault(claim.claim, {
-                "paper": claim.paper, "method": method, "dataset": ", ".join(choice.dataset),
-                "cell": f"claim: {claim.claim}", "seeds": int(choice.seeds.min()),
-                LEDGER_COLUMNS[0]: "claimed by the paper"})
-            row[column] = f"{claim.verdict} ({readings}): {claim.evidence}"
-    return pd.DataFrame(list(rows.values()))
+        return ", ".join(dict.fromkeys(choice[key])), lambda: test(pd.concat([others, method_rows], ignore_index=True))
+
+    return claims_by_reading({column: under(key) for column, key in CHOICE_COLUMNS.items()}, method,
+                             seeds=int(choice.seeds.min()))
 
 
-def claims_by_reading(claims_at: Mapping[str, tuple[str, Callable[[], list[Claim]]]], method: str) -> pd.DataFrame:
-    """Ledger rows for claims re-tested as a set under each ledger column's reading (claim_sets): claims_at maps a
-    ledger column to (its reading, a function returning the claims under it); a column without one says "not run
-    under this reading". Each cell holds "verdict (reading): evidence"; `verdict changed` says whether the verdict
-    differs between the columns that ran."""
+def claims_by_reading(claims_at: Mapping[str, tuple[str, Callable[[], list[Claim]]]], method: str,
+                      seeds: int | str = "as in its notebook") -> pd.DataFrame:
+    """Ledger rows for claims re-tested under each ledger column's reading: claims_at maps a ledger column to (its
+    reading, a function returning the claims under it; claim_sets for a notebook's claims); a column without one says
+    "not run under this reading". Each cell holds "verdict (reading): evidence"; `verdict changed` says whether the
+    verdict differs between the columns that ran."""
     rows: dict[str, dict] = {}
     for column in LEDGER_COLUMNS[1:]:
         if column not in claims_at:
@@ -248,7 +243,7 @@ def claims_by_reading(claims_at: Mapping[str, tuple[str, Callable[[], list[Claim
         reading, make_claims = claims_at[column]
         for claim in make_claims():
             row = rows.setdefault(claim.claim, {"paper": claim.paper, "method": method, "dataset": claim.data,
-                                                "cell": f"claim: {claim.claim}", "seeds": "as in its notebook",
+                                                "cell": f"claim: {claim.claim}", "seeds": seeds,
                                                 LEDGER_COLUMNS[0]: "claimed by the paper", "_verdicts": set()})
             row[column] = f"{claim.verdict} ({reading}): {claim.evidence}"
             row["_verdicts"].add(claim.verdict)

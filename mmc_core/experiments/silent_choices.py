@@ -87,7 +87,7 @@ SILENT_CHOICES: tuple[SilentChoice, ...] = (
     # ------------------------------------------------------------------ DDMC (slides only)
     SilentChoice("ddmc", "input preprocessing", "per-feature min-max", "raw, per-feature min-max, per-feature "
                  "z-score, per-row l2", "the DDC family's; the data rule would give l2 rows on bags of words (ddmc/07 "
-                 "measures it, not adopted: it would re-run DDMC's Event rows of every notebook)",
+                 "measures the label-free choices, not adopted: each would re-run every DDMC notebook's runs)",
                  FIXED, (Reading("l2-normalised rows", "l2"), Reading("z-scored features", "zscore"),
                          Reading("raw features", "none"))),
     SilentChoice("ddmc", "alpha (weight of the compression, redundancy and contrast terms)", "0.1", "0.01-10",
@@ -113,11 +113,8 @@ SILENT_CHOICES: tuple[SilentChoice, ...] = (
     SilentChoice("multidproxy", "what L_a aligns", "F (fused feature), as printed", "F, the proxy w",
                  "the printed one; the other is shown on the selection draw", HELD_OUT,
                  (Reading("L_a on the proxy instead of F", params={"alignment": "proxy"}),)),
-    SilentChoice("multidproxy", "temperature of the gate lambda", "0.5", "0.1-1.0",
-                 "the usual value for cosines; not compared before the study", FIXED,
-                 (Reading("gate tau 1.0", params={"tau": 1.0}),)),
-    SilentChoice("multidproxy", "L_c's sigma", "0.5", "0.1-1.0", "as the gate's temperature", FIXED,
-                 (Reading("sigma 1.0", params={"sigma": 1.0}),)),
+    SilentChoice("multidproxy", "temperatures (the gate lambda's tau, L_c's sigma)", "0.5, 0.5", "0.1-1.0 each",
+                 "the usual value for cosines, set before any run; not studied (each reading is ten 1,000-epoch runs)"),
     SilentChoice("multidproxy", "features", "frozen pooled CLIP embeddings", "patch tokens; text tower in the loop",
                  "makes 1,000 epochs affordable; attention over one token per modality is stated"),
 )

@@ -56,7 +56,8 @@ def concept_sensitivity(summary: pd.DataFrame, base: str) -> pd.DataFrame:
     if set(base_nmi.index) != set(table.dataset):
         raise ValueError(f"No runs of the base reading {base!r} on {sorted(set(table.dataset) - set(base_nmi.index))}.")
     table["d_nmi"] = table.nmi_mean - table.dataset.map(base_nmi)
-    return table[["dataset", "reading", "seeds", "nmi_mean", "nmi_std", "other_nmi_mean", "d_nmi"]]
+    table = table.assign(_other=table.reading != base).sort_values(["dataset", "_other"], kind="stable")
+    return table[["dataset", "reading", "seeds", "nmi_mean", "nmi_std", "other_nmi_mean", "d_nmi"]].reset_index(drop=True)
 
 
 def held_out_choice(table: pd.DataFrame, base: str) -> pd.DataFrame:
