@@ -253,3 +253,11 @@ def test_multidproxy_readings_are_measured_per_asked_concept_against_the_held_ou
     fixed = {r.config_id for r in study.sensitivity_runs((1,)) if r.label == FIXED_DEFAULT}
     assert fixed == {r.config_id for r in study.ablation_runs((1,)) if r.label == "Multi-DProxy"}
     assert len(study.sensitivity_runs((1, 2))) == 2 * 2 * len(study_readings("multidproxy"))
+
+
+def test_a_readings_study_shows_its_own_datasets_in_the_reference_profile():
+    from mmc_core.experiments.settings import resolve_settings
+
+    every = resolve_settings("reference", None, None, None, {"full": ["Event"]})
+    own = resolve_settings("reference", None, None, None, {"full": ["Event"]}, every_shipped=False)
+    assert own.datasets == ["Event"] and {"Event", "3Sources", "BBCSport"} <= set(every.datasets)

@@ -131,11 +131,14 @@ def resolve_settings(
     datasets: list[str] | str | None,
     default_datasets: dict[str, list[str]],
     device: str = "auto",
+    every_shipped: bool = True,
 ) -> RunSettings:
     """Fill None parameters from the profile; split the datasets into present and absent (with how to get them).
 
-    default_datasets maps a profile name to its datasets (the smoke profile runs a small one). Every parameter is
-    checked first, so a bad `-p` value is refused by name rather than failing somewhere in the runs."""
+    default_datasets maps a profile name to its datasets (the smoke profile runs a small one). every_shipped: in the
+    reference profile, show every dataset with shipped runs unless datasets are named (False: a study of fixed
+    datasets, such as the readings notebooks, shows its own). Every parameter is checked first, so a bad `-p` value is
+    refused by name rather than failing somewhere in the runs."""
     _check_choice(profile, device)
     prof = get_profile(profile)
     seeds = _whole_number("seeds", seeds, prof.seeds)
@@ -152,7 +155,7 @@ def resolve_settings(
         # unless datasets were named, every dataset with shipped runs is shown (substitutes run narrowed)
         shipped = sorted(p.name for p in REFERENCE_RUNS_DIR.glob("*")  # derived (controlled) data sets are the
                          if p.is_dir() and split_derived(p.name)[1] is None)  # notebooks' own, never shown by default
-        wanted += [] if datasets else [d for d in shipped if d not in wanted]
+        wanted += [] if datasets or not every_shipped else [d for d in shipped if d not in wanted]
         present = [d for d in wanted if d in shipped]
     absent = {d: registry.loc[d, "how_to_obtain"] for d in wanted if not registry.loc[d, "available"]}
     return RunSettings(prof, seeds if seeds is not None else prof.seeds,
