@@ -97,11 +97,11 @@ def seed_bars(summary: pd.DataFrame, label: str = "row", metrics: tuple[str, ...
 
 def tornado(table: pd.DataFrame, dataset: str, printed: dict[str, float] | None = None,
             metrics: tuple[str, ...] = ("acc", "nmi"), base: str = "fixed default", title: str = "",
-            tags: dict[str, str] | None = None) -> Figure:
+            tags: dict[str, str] | None = None, runs: str = "seeds") -> Figure:
     """How far each reading moves the result from the `base` reading on one dataset: a bar per reading (its mean minus
     the base's, over the same seeds), widest on top, the reading's std over seeds as error bar; a dashed line where
     the printed value lies. table: sensitivity.sensitivity output; tags: reading -> a note after its name (e.g.
-    "label-free choice", "oracle")."""
+    "label-free choice", "oracle"); runs: what the repeated runs are (seeds; draws of planted data)."""
     part = table[(table.dataset == dataset) & (table.reading != base)]
     base_row = table[(table.dataset == dataset) & (table.reading == base)].iloc[0]
     order = part.assign(size=part[f"d_{metrics[0]}"].abs()).sort_values("size").reading.tolist()
@@ -124,7 +124,8 @@ def tornado(table: pd.DataFrame, dataset: str, printed: dict[str, float] | None 
                       f"{base_row[f'{metric}_mean']:.3f})")
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(title or f"{dataset}: change from the {base} under each reading", fontsize=11, x=0.02, ha="left")
-    fig.text(0.99, 0.01, "bars: reading's mean minus the base's over the same seeds; error bars: the reading's std",
+    fig.text(0.99, 0.01, f"bars: reading's mean minus the base's over the same {runs}; "
+             "error bars: the reading's std",
              ha="right", va="bottom", fontsize=7, color="0.4")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
