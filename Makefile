@@ -67,16 +67,15 @@ weights: venv
 unit: venv
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
-# smoke: every notebook executed at the smoke profile (a few epochs), proving the compute path runs and draws its
-# figures; the executed notebooks must contain images and results/figures must hold the PNGs (tests/test_figures.py).
+# smoke: every notebook executed at the smoke profile (a few epochs; two notebooks at a time, one per core), proving
+# the compute path runs and draws its figures; the executed notebooks must contain images and results/figures must
+# hold the PNGs (tests/test_figures.py).
 smoke: data
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	for nb in $(NOTEBOOKS); do \
-	  out="$$tmp/notebooks/$${nb#notebooks/}"; mkdir -p "$$(dirname "$$out")"; \
-	  MMC_RESULTS_DIR=$$tmp $(PY) -m papermill -k python3 --cwd "$$(dirname "$$nb")" -p profile smoke \
-	    --no-progress-bar "$$nb" "$$out" > "$$tmp/papermill.log" 2>&1 || { cat "$$tmp/papermill.log"; exit 1; }; \
-	  echo "smoke ok: $$nb"; \
-	done; \
+	printf '%s\n' $(NOTEBOOKS) | MMC_RESULTS_DIR=$$tmp xargs -P 2 -I{} sh -c \
+	  'out="$$MMC_RESULTS_DIR/notebooks/$$(echo {} | cut -d/ -f2-)"; mkdir -p "$$(dirname "$$out")"; \
+	   $(PY) -m papermill -k python3 --cwd "$$(dirname {})" -p profile smoke --no-progress-bar {} "$$out" \
+	     > "$$out.log" 2>&1 || { cat "$$out.log"; echo "smoke failed: {}"; exit 1; }; echo "smoke ok: {}"' || exit 1; \
 	MMC_EXECUTED_NOTEBOOKS=$$tmp/notebooks MMC_FIGURES_DIR=$$tmp/figures $(PY) -m pytest tests/test_figures.py -q
 
 # nbval re-executes each notebook as committed: its parameters cell holds the `reference` profile, which reads the
