@@ -20,7 +20,7 @@ from mmc_core.experiments.runner import RunSpec
 from mmc_core.data.derived import derived_name
 from mmc_core.methods.ddmc import DDMC
 from mmc_core.methods.idmc import IDMC
-from mmc_core.experiments.sensitivity import influential_pairs, reading_specs, sensitivity
+from mmc_core.experiments.sensitivity import pair_specs, reading_specs
 from mmc_core.experiments.silent_choices import study_readings
 from mmc_core.methods.sdcib import SDCIB
 
@@ -51,7 +51,7 @@ def study_pairs() -> list[RunSpec]:
             if len(results) < len(singles):
                 raise SystemExit(f"{method} on {dataset}: {len(results)} of the study's {len(singles)} single-reading "
                                  "runs are in the cache; run the batches selection-readings and readings-study first.")
-            specs += reading_specs(method, influential_pairs(method, sensitivity(results), dataset), [dataset], 5, FULL)
+            specs += pair_specs(method, results, [dataset], 5, FULL)
     return specs
 
 

@@ -55,10 +55,15 @@ def sensitivity_study(run: RunSettings, method: str, datasets: list[str], seeds:
     readings = readings or study_readings(method)
     singles = run.grid(reading_specs(method, readings, datasets, seeds, run.deep_params()), n_jobs=n_jobs,
                        keep_labels=True)
-    table = sensitivity(singles)
-    pairs = [s for d in datasets
-             for s in reading_specs(method, influential_pairs(method, table, d), [d], seeds, run.deep_params())]
+    pairs = pair_specs(method, singles, datasets, seeds, run.deep_params())
     return pd.concat([singles, run.grid(pairs, n_jobs=n_jobs, keep_labels=True)], ignore_index=True)
+
+
+def pair_specs(method: str, singles: pd.DataFrame, datasets: Iterable[str], seeds: int | list[int],
+               params: Mapping | None = None) -> list[RunSpec]:
+    """The runs of each dataset's influential pairs, found from its single readings' runs (with their partitions)."""
+    table = sensitivity(singles)
+    return [s for d in datasets for s in reading_specs(method, influential_pairs(method, table, d), [d], seeds, params)]
 
 
 def sensitivity(results: pd.DataFrame, base: str = FIXED_DEFAULT) -> pd.DataFrame:
