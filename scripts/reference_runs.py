@@ -2,9 +2,9 @@
 
 The specs are the ones the notebooks build at `profile="full"` (same methods, parameters and scaling, so the same
 cache keys), narrowed to the seeds this CPU allows; results go to the run cache (`results/cache`), from which
-`python -m mmc_core reference ship` copies them into `reference/runs/`. Run one process per core:
+`python -m mmc_core reference ship` copies them into `reference/runs/`. One worker per core:
 
-    OMP_NUM_THREADS=1 python scripts/reference_runs.py event-table msrc-idmc
+    OMP_NUM_THREADS=1 python scripts/reference_runs.py --jobs 2 event-table msrc-idmc
 
 `--list` prints the batches with their run counts. The seed counts are part of the recipe and stated in
 reference/README.md.
@@ -17,7 +17,7 @@ import sys
 
 from mmc_core.experiments import make_grid, run_grid
 from mmc_core.experiments.runner import RunSpec
-from mmc_core.data.derived import derived_name
+from mmc_core.experiments.claim_sets import ddmc_shares
 from mmc_core.methods.ddmc import DDMC
 from mmc_core.methods.idmc import IDMC
 from mmc_core.experiments.sensitivity import pair_specs, reading_specs
@@ -97,10 +97,10 @@ def ddmc_figures(dataset: str) -> list[RunSpec]:
                      outputs=("tsne_snapshots",))
 
 
-def ddmc_controlled(dataset: str, seeds: int) -> list[RunSpec]:
-    """ddmc/04's controlled test: enhance and fuse on the dataset with a growing share of the other views' rows
+def ddmc_controlled(seeds: int) -> list[RunSpec]:
+    """ddmc/04's controlled test: enhance and fuse on DDMC_CONTROLLED with a growing share of the other views' rows
     shuffled."""
-    names = [derived_name(dataset, share) for share in (0.0, 0.25, 0.5, 0.75, 1.0)]
+    names = list(ddmc_shares("full"))
     return deep("ddmc", names, seeds) + deep("ddmc", names, seeds, combine="fuse")
 
 
@@ -126,7 +126,7 @@ BATCHES = {
     + deep("dealmvc", ["MSRC-v1"], 3) + deep("icmvc", ["MSRC-v1"], 3) + deep("divide", ["MSRC-v1"], 3),
     # DDMC (ddmc/01-06): its rows, ablation, fusion variant, convergence and figures on three datasets, 5 seeds; the
     # controlled uneven-quality test and the alpha/beta grid (seed 0) on MSRC-v1
-    "ddmc-msrc": ddmc_claims("MSRC-v1", 5) + ddmc_controlled("MSRC-v1", 5) + ddmc_figures("MSRC-v1")
+    "ddmc-msrc": ddmc_claims("MSRC-v1", 5) + ddmc_controlled(5) + ddmc_figures("MSRC-v1")
     + [s for a in (0.01, 0.1, 1.0, 10.0) for b in (0.01, 0.1, 1.0, 10.0)
        for s in deep("ddmc", ["MSRC-v1"], 1, alpha=a, beta=b)],
     "ddmc-event": ddmc_claims("Event", 5) + ddmc_figures("Event"),
@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("batches", nargs="*", metavar="BATCH", help=f"one or more of: {', '.join(BATCHES)}")
     parser.add_argument("--list", action="store_true", help="print the batches and their run counts")
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes (one per core), shared by the batches")
     args = parser.parse_args(argv)
     unknown = sorted(set(args.batches) - set(BATCHES))
     if unknown:
@@ -180,10 +181,12 @@ def main(argv: list[str] | None = None) -> int:
         for name, specs in BATCHES.items():
             print(f"{name:<14} {len(specs):>4} runs" if isinstance(specs, list) else f"{name:<14} found from the cache")
         return 0
+    specs = []
     for name in args.batches:
-        specs = BATCHES[name] if isinstance(BATCHES[name], list) else BATCHES[name]()
-        print(f"== {name}: {len(specs)} runs", flush=True)
-        run_grid(specs, profile="full")
+        batch = BATCHES[name] if isinstance(BATCHES[name], list) else BATCHES[name]()
+        print(f"== {name}: {len(batch)} runs", flush=True)
+        specs += batch
+    run_grid(specs, profile="full", n_jobs=args.jobs)  # runs already in the cache are read, not recomputed
     return 0
 
 

@@ -200,6 +200,13 @@ def test_the_readings_that_change_the_partitions_most_are_paired_one_per_choice(
         influential_pairs("sdcib", table[table.reading.isin([FIXED_DEFAULT, "width 512", "width 128"])], "Event")
 
 
+def test_a_pair_keeps_both_changes_when_the_fixed_default_names_the_parameter_one_of_them_changes():
+    # DDMC's fixed default names beta 0.1: "beta 1" must survive being paired second or first
+    for first, second in (("alpha 1", "beta 1"), ("beta 1", "alpha 1")):
+        assert paired_reading("ddmc", first, second).params == {"alpha": 1.0, "beta": 1.0}
+    assert paired_reading("ddmc", "alpha 1", "tau 1.0").params == {"alpha": 1.0, "beta": 0.1, "tau": 1.0}
+
+
 def test_a_pair_can_be_the_oracle_but_never_the_label_free_choice(study):
     pair = pd.DataFrame(runs("Event", "l2-normalised rows + width 512", "l2", [0.9, 0.9, 0.9], stable=True))
     shaky_l2 = study.assign(labels=[list(np.random.default_rng(i).integers(8, size=32)) if r == "l2-normalised rows"
