@@ -22,6 +22,8 @@ PROFILE     ?= smoke
 DEVICE      ?= auto
 NOTEBOOKS   ?= $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
 PYTEST_ARGS ?=
+# pytest-xdist processes for the unit tests and nbval (one per core; a test file or notebook stays on one worker)
+TEST_WORKERS ?= 2
 SEEDS       ?=
 DATASETS    ?=
 # Narrow `make reproduce` (every notebook takes seeds and datasets): SEEDS=10 DATASETS=MSRC-v1,Handwritten
@@ -65,7 +67,7 @@ weights: venv
 	$(PY) -m mmc_core.encoders.fetch --dest "$(WEIGHTS_DIR)"
 
 unit: venv
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # smoke: every notebook executed at the smoke profile (a few epochs; two notebooks at a time, one per core), proving
 # the compute path runs and draws its figures; the executed notebooks must contain images and results/figures must
@@ -85,7 +87,8 @@ smoke: data
 nbval: venv
 	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	MMC_RESULTS_DIR=$$tmp $(PY) -m pytest --nbval-lax --nbval-current-env \
-	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(NOTEBOOKS) $(PYTEST_ARGS); \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile \
+	  $(NOTEBOOKS) $(PYTEST_ARGS); \
 	$(PY) -m mmc_core readme --check --results-dir "$$tmp"
 
 test: data unit smoke nbval
