@@ -165,6 +165,8 @@ BATCHES = {
     "readings-study": [s for method, datasets in STUDIES.items()
                        for s in reading_specs(method, study_readings(method), datasets, 5, FULL)],
     "readings-pairs": study_pairs,
+    # IDMC's Eq. 15 readings on a second dense substitute (idmc/08: does seed stability pick the same reading?)
+    "idmc-orl-readings": reading_specs("idmc", study_readings("idmc"), ["ORL"], 5, FULL),
 }
 
 

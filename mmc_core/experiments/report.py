@@ -91,7 +91,9 @@ LEDGER_INTRO = ("Per printed cell with data here, and per substitute a readings 
                 "labels (data rule for preprocessing, then seed stability; for Multi-DProxy, the choice made on its "
                 "held-out planted draw), and under the reading the labels would pick (*oracle*: shown, never "
                 "adopted); each the mean ± std over the same seeds. A printed value that only the oracle column "
-                "reaches is not reproducible by a user without labels.")
+                "reaches is not reproducible by a user without labels. Where the label-free choice differs from the "
+                "fixed default it became the method's default (SDCIB, IDMC, DDMC); the claim rows re-test the paper's "
+                "claims under both, and `verdict changed` marks those whose verdict the adoption changed.")
 
 
 def all_ledgers(root: Path) -> pd.DataFrame:
