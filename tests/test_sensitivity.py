@@ -13,8 +13,8 @@ from mmc_core.experiments import RunSpec
 from mmc_core.experiments.claims import Claim
 from mmc_core.experiments.plots import tornado
 from mmc_core.experiments.selection import preprocessing_rule
-from mmc_core.experiments.sensitivity import (LEDGER_COLUMNS, agreement, claims_by_column, claims_by_reading,
-                                              influential_pairs, ledger, reading_specs, select, sensitivity,
+from mmc_core.experiments.sensitivity import (LEDGER_COLUMNS, adopted_fit, agreement, claims_by_column,
+                                              claims_by_reading, influential_pairs, ledger, reading_specs, select, sensitivity,
                                               sensitivity_study)
 from mmc_core.experiments.silent_choices import (FIXED_DEFAULT, SILENT_CHOICES, paired_reading, silent_choices,
                                                  study_readings)
@@ -74,6 +74,16 @@ def test_the_data_rule_restricts_the_label_free_choice_and_the_oracle_is_kept_ap
     with pytest.raises(ValueError, match="no reading ran on it"):
         select(table, {"Event": "zscore"})
     assert "label-free choice = oracle on 0 of 1" in agreement(select(table, {"Event": "l2"}))
+
+
+def test_the_adopted_default_is_compared_with_each_datasets_label_free_choice(study):
+    table = sensitivity(study)
+    choice = select(table, {"Event": "l2"})  # picks l2-normalised rows
+    assert adopted_fit(table, choice, "l2-normalised rows").endswith("Event: picks the default")
+    assert "Event: picks l2-normalised rows (0.500) over the default width 512 (0.600)" in adopted_fit(
+        table, choice, "width 512")
+    with pytest.raises(ValueError, match="not run on every dataset"):
+        adopted_fit(table, choice, "tau 1.0")
 
 
 def test_the_ledger_shows_four_columns_and_how_far_the_printed_value_is(study):

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..io import atomic_write
 from ..paths import results_dir
@@ -120,8 +121,9 @@ def tornado(table: pd.DataFrame, dataset: str, printed: dict[str, float] | None 
         ax.set_yticks(np.arange(len(order)), [f"{r}{f' [{tags[r]}]' if tags and r in tags else ''}  "
                                                f"(n={int(part.loc[r, 'seeds'])})" for r in order])
         base_tag = f" [{tags[base]}]" if tags and base in tags else ""
-        ax.set_xlabel(f"{METRIC_NAMES.get(metric, metric)} change (the {base}{base_tag}: "
+        ax.set_xlabel(f"{METRIC_NAMES.get(metric, metric)} change\n(the {base}{base_tag}: "
                       f"{base_row[f'{metric}_mean']:.3f})")
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=5))  # few ticks: the panels are narrow
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(title or f"{dataset}: change from the {base} under each reading", fontsize=11, x=0.02, ha="left")
     fig.text(0.99, 0.01, f"bars: reading's mean minus the base's over the same {runs}; "

@@ -165,6 +165,22 @@ def agreement(choice: pd.DataFrame) -> str:
             f"{int(choice['stability = oracle'].sum())} of {n} (mean ACC cost {choice['stability cost'].mean():.3f})")
 
 
+def adopted_fit(table: pd.DataFrame, choice: pd.DataFrame, adopted: str) -> str:
+    """One line: per dataset, whether the reading adopted as the method's default (one for every dataset) is that
+    dataset's label-free choice, and the mean ACC of each where they differ. The criterion picks per dataset; a
+    default cannot, so a reader should see where the two part."""
+    acc = table.set_index(["dataset", "reading"]).acc_mean
+    if not all((c.dataset, adopted) in acc.index for c in choice.itertuples()):
+        raise ValueError(f"The adopted reading {adopted!r} was not run on every dataset of the study.")
+    parts = []
+    for c in choice.to_dict("records"):
+        chosen, dataset = c["label-free choice"], c["dataset"]
+        parts.append(f"{dataset}: picks the default" if chosen == adopted else
+                     f"{dataset}: picks {chosen} ({acc[dataset, chosen]:.3f}) over the default "
+                     f"{adopted} ({acc[dataset, adopted]:.3f})")
+    return f"the default ({adopted}) against each dataset's label-free choice: " + "; ".join(parts)
+
+
 def choice_tags(choice: pd.DataFrame, dataset: str) -> dict[str, str]:
     """Reading -> which choices fell on it on one dataset (for the tornado chart's labels)."""
     c = choice.set_index("dataset").loc[dataset]
