@@ -98,6 +98,13 @@ class MultiViewClusterer:
     def fit(self, Xs: Sequence[np.ndarray], y: np.ndarray | None = None) -> "MultiViewClusterer":
         """Cluster the views. `y` is never used to cluster: deep methods only record per-epoch metrics with it
         (convergence plots); the other methods ignore it."""
+        self._fit(self._begin_fit(Xs, y))
+        self.labels_ = np.asarray(self.labels_, dtype=np.int64)
+        return self
+
+    def _begin_fit(self, Xs: Sequence[np.ndarray], y: np.ndarray | None) -> list[np.ndarray]:
+        """Everything `fit` does before the method's own `_fit`: check parameters and data, draw the seed, note
+        what `predict` checks later; returns the validated views."""
         validate_params(self)
         views = check_views(Xs)
         warn_constant_views(views)
@@ -110,9 +117,7 @@ class MultiViewClusterer:
         self._fit_fingerprint = _fingerprint(views)
         self._monitor_labels = None if y is None else np.asarray(y)
         self.seed_ = resolve_seed(self.random_state)
-        self._fit(views)
-        self.labels_ = np.asarray(self.labels_, dtype=np.int64)
-        return self
+        return views
 
     def fit_predict(self, Xs: Sequence[np.ndarray], y: np.ndarray | None = None) -> np.ndarray:
         return self.fit(Xs, y).labels_

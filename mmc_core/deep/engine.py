@@ -110,14 +110,35 @@ def index_batches(n: int, size: int, generator: torch.Generator | None) -> list[
     return batches
 
 
+def weighted_total(terms: Mapping[str, torch.Tensor], active: Sequence[tuple[str, float]]) -> torch.Tensor:
+    """The minimised loss: the active terms, each times its weight (a weight of 1 adds the term as it is)."""
+    return sum(terms[name] if w == 1.0 else w * terms[name] for name, w in active)
+
+
+def term_values(stage: Stage, terms: Mapping[str, torch.Tensor], total: Any, device: torch.device) -> torch.Tensor:
+    """A batch's raw terms and total as one float64 vector on the device (summed over an epoch without host sync)."""
+    values = [terms[name].detach() for name in stage.names] + [torch.as_tensor(total).detach()]
+    return torch.stack([v.to(device=device, dtype=torch.float64) for v in values])
+
+
+def epoch_record(stage: Stage, means: torch.Tensor, weights: Mapping[str, float]) -> dict[str, float]:
+    """An epoch's history row: the mean raw terms, the total and each term's weight (one host transfer)."""
+    record = dict(zip([*stage.names, "total"], means.tolist()))
+    record.update({f"{name} weight": w for name, w in weights.items()})
+    return record
+
+
 class DeepClusterer(MultiViewClusterer):
     """Base class of the deep methods (the contract is in the module docstring). Class attributes:
-    `trainer_defaults` (the method's own defaults of the trainer parameters, e.g. {"batch_size": 256}) and
+    `trainer_defaults` (the method's own defaults of the trainer parameters, e.g. {"batch_size": 256}),
     `inference_chunk` (samples per forward pass at inference; None = all at once, for methods whose forward pass
-    links the samples, e.g. a graph over them)."""
+    links the samples, e.g. a graph over them) and `trains_seeds_together` (True where the method's seeds may be
+    trained as one batched computation, mmc_core.deep.seeds: no hooks, and loss terms that use only the forward
+    pass's output and the batch, never the model)."""
 
     trainer_defaults: ClassVar[dict[str, Any]] = {}
     inference_chunk: ClassVar[int | None] = 2048
+    trains_seeds_together: ClassVar[bool] = False  # seeds of a cell can train as one batched computation
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "epochs": Interval(int, 1), "batch_size": Interval(int, 2), "lr": Interval(float, 0, closed="neither"),
         "lr_step": [NoneValue(), Interval(int, 1)], "lr_gamma": Interval(float, 0, 1, closed="right"),
@@ -157,6 +178,9 @@ class DeepClusterer(MultiViewClusterer):
         self.snapshot_epochs = snapshot_epochs
 
     # ----------------------------------------------------------------- what a method provides
+    def prepare(self, views: list[np.ndarray]) -> None:
+        """What a method settles from the data before its network is built (e.g. DDMC's dominant view)."""
+
     def build(self, dims: list[int]) -> nn.Module:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -198,12 +222,7 @@ class DeepClusterer(MultiViewClusterer):
         """Train on the views. Labels given to `fit`, if any, only fill ACC/NMI/PUR per epoch in `history_`. The
         representation (`embed`) of the training data is kept in `snapshots_[e]` before each epoch e listed in
         `snapshot_epochs` (counted over all stages from 0; the number of epochs in all = after the last one)."""
-        check_float32_range(views)
-        seed_everything(self.seed_)
-        generator = torch.Generator().manual_seed(self.seed_)  # batch shuffling
-        self.device_ = resolve_device(self.device)
-        data = [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in views]
-        self.model_ = self.build([X.shape[1] for X in views]).to(self.device_)
+        data, generator = self._setup(views)
         stages = self.stages()
         self._check_disable(stages)
         ctx: Ctx = {"n_samples": len(data[0])}
@@ -240,6 +259,18 @@ class DeepClusterer(MultiViewClusterer):
         self.history_ = pd.DataFrame.from_records(records)
         self.labels_ = self.training_labels(data)
 
+    def _setup(self, views: list[np.ndarray]) -> tuple[list[torch.Tensor], torch.Generator]:
+        """Before training: the method's `prepare`, the seeded network on its device, the data as tensors there and
+        the generator that shuffles the batches."""
+        check_float32_range(views)
+        self.prepare(views)
+        seed_everything(self.seed_)
+        generator = torch.Generator().manual_seed(self.seed_)  # batch shuffling
+        self.device_ = resolve_device(self.device)
+        data = [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in views]
+        self.model_ = self.build([X.shape[1] for X in views]).to(self.device_)
+        return data, generator
+
     def _snapshot(self, data: list[torch.Tensor], epoch: int) -> None:
         if epoch in self.snapshot_epochs:
             self.snapshots_[epoch] = self.infer(data, self.embed).cpu().numpy()
@@ -268,23 +299,23 @@ class DeepClusterer(MultiViewClusterer):
             out = (stage.forward or self.forward)(self.model_, batch, ctx)
             if stage.after_forward is not None:
                 stage.after_forward(self.model_, batch, out, ctx)
-            terms = stage.terms(self.model_, out, batch, ctx)
-            if tuple(terms) != stage.names:
-                raise RuntimeError(f"{type(self).__name__} stage {stage.name!r} gave terms {list(terms)}, "
-                                   f"but declares {list(stage.names)}.")
-            loss = sum(terms[name] if w == 1.0 else w * terms[name] for name, w in active)
+            terms = self._checked_terms(stage, stage.terms(self.model_, out, batch, ctx))
+            loss = weighted_total(terms, active)
             if isinstance(loss, torch.Tensor) and loss.requires_grad:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
             if stage.after_step is not None:
                 stage.after_step(self.model_, batch, out, ctx)
-            values = [terms[name].detach() for name in stage.names] + [torch.as_tensor(loss).detach()]
-            sums += torch.stack([v.to(device=self.device_, dtype=torch.float64) for v in values])
-        means = (sums / len(batches)).tolist()  # one host transfer per epoch
-        record = dict(zip([*stage.names, "total"], means))
-        record.update({f"{name} weight": w for name, w in weights.items()})
-        return record
+            sums += term_values(stage, terms, loss, self.device_)
+        return epoch_record(stage, sums / len(batches), weights)
+
+    def _checked_terms(self, stage: Stage, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The terms a stage's `terms` gave, checked against the names the stage declares."""
+        if tuple(terms) != stage.names:
+            raise RuntimeError(f"{type(self).__name__} stage {stage.name!r} gave terms {list(terms)}, "
+                               f"but declares {list(stage.names)}.")
+        return terms
 
     # ----------------------------------------------------------------- inference
     def infer(self, data: list[torch.Tensor], fn: Callable[[nn.Module, list[torch.Tensor]], Any]) -> Any:

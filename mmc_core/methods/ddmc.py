@@ -102,6 +102,7 @@ class DDMC(DeepClusterer):
     reported_as: ClassVar[str] = "DDMC"
     default_scaling: ClassVar[str | None] = BY_FEATURE_TYPE  # l2 rows for bags of words, else min-max (label-free)
     trainer_defaults: ClassVar[dict[str, Any]] = {"batch_size": 256}
+    trains_seeds_together: ClassVar[bool] = True
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "dominant": [NoneValue(), Interval(int, 0)], "alpha": Interval(float, 0), "beta": Interval(float, 0),
         "combine": Options(COMBINE), "gamma": Interval(float, 0), "tau": Interval(float, 0, closed="neither"),
@@ -126,9 +127,8 @@ class DDMC(DeepClusterer):
         self.encoder_widths, self.projection_dim = encoder_widths, projection_dim
         self.sinkhorn_iters, self.sinkhorn_eps = sinkhorn_iters, sinkhorn_eps
 
-    def _fit(self, views: list[np.ndarray]) -> None:
+    def prepare(self, views: list[np.ndarray]) -> None:
         self.dominant_: DominantView = choose_dominant(views, self.n_clusters, self.seed_, self.dominant)
-        super()._fit(views)
 
     def build(self, dims: list[int]) -> nn.Module:
         return DDMCNet(dims, self.n_clusters, self.encoder_widths, self.projection_dim, self.dominant_.view,

@@ -1,0 +1,232 @@
+"""Seeds of one cell trained together, as one batched computation whose result per seed is its sequential run's.
+
+Why: the networks are small MLPs on batches of 100-256, so one run at a time leaves a GPU mostly idle (launch
+bound); S seeds stacked along a leading dimension make each kernel S times larger instead of S times more kernels.
+
+How: each seed's network is built as its own `fit` builds it (its seed, its `prepare`), the S networks are stacked
+(`torch.func.stack_module_state`) and the forward pass runs under `torch.func.vmap`; each seed's loss terms are the
+method's own, computed on its slice of the output and its own shuffled batch; one Adam steps the stacked parameters
+(elementwise, so per seed the same update). vmap's own rules for Linear and BatchNorm compute the same values in
+another order (matmul + add instead of addmm; one normalisation over S x C channels): the last bits differ and,
+after tens of epochs, a few labels. So under `ExactSeedOps` a linear layer runs as baddbmm whose backward makes,
+per seed, the gemm calls F.linear's backward makes, and batch norm runs seed by seed. On the CPU with one thread
+(the project's setting) each seed's parameters, history and labels then equal its sequential run's bit for bit
+(tests/test_seeds.py); with several threads or on CUDA the kernels may split sums differently: equal within float
+tolerance. A method opts in with `trains_seeds_together` (no hooks; loss terms that use the forward pass's output
+and the batch only); networks that differ in structure between seeds (DDMC's dominant view is chosen per seed) are
+trained in groups of equal structure.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+from torch.overrides import TorchFunctionMode
+from torch.utils._pytree import tree_map
+from tqdm.auto import tqdm
+
+from .engine import Batch, DeepClusterer, epoch_record, index_batches, term_values, weighted_total
+
+
+# ----------------------------------------------------------------- exact batched operations
+@torch.library.custom_op("mmc::stacked_linear", mutates_args=())
+def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """x (S, n, i) @ weight (S, o, i)^T + bias (S, o), per seed the addmm F.linear computes."""
+    return torch.baddbmm(bias.unsqueeze(1), x, weight.transpose(1, 2))
+
+
+@stacked_linear.register_fake
+def _(x, weight, bias):
+    return x.new_empty((x.shape[0], x.shape[1], weight.shape[1]))
+
+
+def _stacked_linear_setup(ctx, inputs, output) -> None:
+    x, weight, _ = inputs
+    ctx.save_for_backward(x, weight)
+
+
+def _stacked_linear_backward(ctx, grad: torch.Tensor):
+    """F.linear's backward, per seed: grad @ W, grad^T @ x (in W's layout), and the sum over the batch."""
+    x, weight = ctx.saved_tensors
+    return grad.bmm(weight), grad.transpose(1, 2).bmm(x), grad.sum(1)
+
+
+stacked_linear.register_autograd(_stacked_linear_backward, setup_context=_stacked_linear_setup)
+
+
+@torch.library.custom_op("mmc::seed_linear", mutates_args=())
+def seed_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """F.linear, whose vmap rule is `stacked_linear`."""
+    return F.linear(x, weight, bias)
+
+
+@seed_linear.register_fake
+def _(x, weight, bias):
+    return x.new_empty((*x.shape[:-1], weight.shape[0]))
+
+
+def _leading(tensors: Sequence[torch.Tensor | None], dims: Sequence[int | None], size: int) -> list[Any]:
+    """Each tensor with its seed dimension first (expanded where it has none); None stays None."""
+    return [None if t is None else t.movedim(d, 0) if d is not None else t.expand(size, *t.shape)
+            for t, d in zip(tensors, dims)]
+
+
+def _seed_linear_vmap(info, in_dims, x, weight, bias):
+    x, weight, bias = _leading((x, weight, bias), in_dims, info.batch_size)
+    if x.dim() != 3:
+        raise NotImplementedError("seed-batched linear layers take (n, features) inputs per seed.")
+    if bias is None:
+        bias = weight.new_zeros(weight.shape[:2])
+    return stacked_linear(x, weight, bias), 0
+
+
+seed_linear.register_vmap(_seed_linear_vmap)
+
+
+@torch.library.custom_op("mmc::seed_batch_norm", mutates_args=("running_mean", "running_var"))
+def seed_batch_norm(x: torch.Tensor, running_mean: torch.Tensor | None, running_var: torch.Tensor | None,
+                    weight: torch.Tensor | None, bias: torch.Tensor | None, training: bool, momentum: float,
+                    eps: float) -> torch.Tensor:
+    """F.batch_norm, whose vmap rule normalises seed by seed."""
+    return F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+@seed_batch_norm.register_fake
+def _(x, running_mean, running_var, weight, bias, training, momentum, eps):
+    return torch.empty_like(x)
+
+
+def _seed_batch_norm_vmap(info, in_dims, x, running_mean, running_var, weight, bias, training, momentum, eps):
+    size = info.batch_size
+    x, *per_seed = _leading((x, running_mean, running_var, weight, bias), in_dims[:5], size)
+    out = [F.batch_norm(x[s], *(None if t is None else t[s] for t in per_seed), training, momentum, eps)
+           for s in range(size)]
+    return torch.stack(out), 0
+
+
+seed_batch_norm.register_vmap(_seed_batch_norm_vmap)
+
+
+class ExactSeedOps(TorchFunctionMode):
+    """Within it, F.linear and F.batch_norm go through the ops above (the same values outside vmap)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func is F.linear:
+            return seed_linear(*args, **kwargs)
+        if func is F.batch_norm:
+            names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
+            values = dict(zip(names, args[1:]), **kwargs)
+            defaults = {"weight": None, "bias": None, "training": False, "momentum": 0.1, "eps": 1e-5}
+            return seed_batch_norm(args[0], **{**defaults, **values})
+        return func(*args, **kwargs)
+
+
+# ----------------------------------------------------------------- training
+def why_not_together(estimator: DeepClusterer) -> str | None:
+    """Why the estimator's seeds cannot train as one computation, or None when they can."""
+    name = type(estimator).__name__
+    if not getattr(type(estimator), "trains_seeds_together", False):
+        return f"{name} does not declare trains_seeds_together (it has hooks, or its terms use the model)"
+    if estimator.selection != "last":
+        return f"selection={estimator.selection!r} keeps a per-seed best state; only 'last' trains together"
+    if estimator.snapshot_epochs:
+        return "snapshot_epochs asks for per-seed representations during training"
+    return None
+
+
+def _structure(model: nn.Module) -> str:
+    """What must agree for networks to be stacked: every module's type and its plain (non-tensor) attributes."""
+    return repr([(name, type(m).__name__, sorted((k, repr(v)) for k, v in vars(m).items() if not k.startswith("_")))
+                 for name, m in model.named_modules()])
+
+
+def fit_seeds(estimators: Sequence[DeepClusterer], Xs: Sequence[np.ndarray],
+              progress: bool = False) -> list[DeepClusterer]:
+    """Fit estimators that differ only in `random_state` on the same views, their seeds trained together; each ends
+    fitted as its own `fit(Xs)` would leave it (model_, history_, labels_). Raises ValueError naming the reason when
+    they cannot train together (then fit them one by one)."""
+    if not estimators:
+        return []
+    first = estimators[0]
+    reason = why_not_together(first)
+    if reason is not None:
+        raise ValueError(f"Cannot train these seeds together: {reason}.")
+    settings = [{k: v for k, v in vars(e).items() if k != "random_state"} for e in estimators]
+    if any(type(e) is not type(first) or repr(s) != repr(settings[0]) for e, s in zip(estimators, settings)):
+        raise ValueError("fit_seeds takes estimators of one method with the same parameters (only random_state "
+                         "may differ); fit the others separately.")
+    setups = [e._setup(e._begin_fit(Xs, None)) for e in estimators]
+    data = setups[0][0]
+    groups: dict[str, list[int]] = {}
+    for i, e in enumerate(estimators):
+        groups.setdefault(_structure(e.model_), []).append(i)
+    for members in groups.values():
+        _train_together([estimators[i] for i in members], data, [setups[i][1] for i in members], progress)
+    for e in estimators:
+        e.snapshots_ = {}
+        e.labels_ = np.asarray(e.training_labels(data), dtype=np.int64)
+    return list(estimators)
+
+
+def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor],
+                    generators: Sequence[torch.Generator], progress: bool) -> None:
+    """The trainer's loop (engine.DeepClusterer._fit without hooks) over stacked networks; writes each seed's trained
+    parameters back into its `model_` and its history into `history_`."""
+    first, size, n = estimators[0], len(estimators), len(data[0])
+    device = first.device_
+    params, buffers = stack_module_state([e.model_ for e in estimators])
+    template = copy.deepcopy(first.model_).to("meta")
+    forward = vmap(lambda p, b, views: functional_call(template, (p, b), (views,)), randomness="error")
+    stages = [e.stages() for e in estimators]
+    for e, own in zip(estimators, stages):
+        e._check_disable(own)
+    records: list[list[dict[str, Any]]] = [[] for _ in estimators]
+    bar = tqdm(total=sum(s.epochs for s in stages[0]), desc=f"{type(first).__name__} x{size} seeds",
+               disable=not progress, unit="epoch")
+    for k, stage in enumerate(stages[0]):
+        optimizer = torch.optim.Adam(list(params.values()), lr=stage.lr or first.lr)
+        schedule = torch.optim.lr_scheduler.StepLR(optimizer, step_size=first.lr_step or max(stage.epochs // 2, 1),
+                                                   gamma=first.lr_gamma)
+        for epoch in range(stage.epochs):
+            ctx = {"n_samples": n, "stage": stage.name, "epoch": epoch, "epochs": stage.epochs}
+            weights = stage.weights_at(epoch)
+            active = [(name, w) for name, w in weights.items() if name not in first.disable]
+            batches = list(zip(*(index_batches(n, first.batch_size, g) for g in generators)))
+            sums = torch.zeros(size, len(stage.names) + 1, dtype=torch.float64, device=device)
+            for idx in batches:
+                idx = [i.to(device) for i in idx]
+                views = [torch.stack([X[i] for i in idx]) for X in data]
+                with ExactSeedOps():
+                    out = forward(params, buffers, views)
+                total: Any = 0
+                for s, e in enumerate(estimators):
+                    own = stages[s][k]
+                    terms = e._checked_terms(own, own.terms(None, tree_map(lambda t: t[s], out),
+                                                            Batch([v[s] for v in views], idx[s]), ctx))
+                    loss = weighted_total(terms, active)
+                    sums[s] += term_values(own, terms, loss, device)
+                    total = total + loss
+                if isinstance(total, torch.Tensor) and total.requires_grad:
+                    optimizer.zero_grad(set_to_none=True)
+                    total.backward()
+                    optimizer.step()
+            schedule.step()
+            for s in range(size):
+                records[s].append({"stage": stage.name, "epoch": epoch,
+                                   **epoch_record(stage, sums[s] / len(batches), weights)})
+            bar.update()
+    bar.close()
+    with torch.no_grad():
+        for s, e in enumerate(estimators):
+            for name, tensor in [*e.model_.named_parameters(), *e.model_.named_buffers()]:
+                tensor.copy_((params if name in params else buffers)[name][s])
+    for e, rows in zip(estimators, records):
+        e.history_ = pd.DataFrame.from_records(rows)

@@ -1,0 +1,83 @@
+"""Seeds trained together (mmc_core.deep.seeds) give, per seed, what the seed's own sequential fit gives: the same
+parameters and buffers, history and labels, bit for bit on the CPU with one thread. The cases are chosen so a
+difference has room to grow: several epochs, several mini-batches with a last short one, BatchNorm, and seeds whose
+networks differ (DDMC's dominant view is chosen per seed: seeds of unlike networks train in groups)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from synthetic import blobs
+
+from mmc_core.deep.seeds import fit_seeds, why_not_together
+from mmc_core.methods import make
+from mmc_core.methods.ddmc import DDMC
+from mmc_core.preprocessing import scale_views
+
+SMALL = {"encoder_widths": (32, 16), "projection_dim": 8, "epochs": 6, "batch_size": 70, "device": "cpu"}
+SEEDS = (0, 1, 2, 3)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Bit equality holds for one thread (the project's setting): a multi-threaded gemm may split sums differently."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def views() -> list[np.ndarray]:
+    """3 clusters x 60 in three views."""
+    rng = np.random.default_rng(1)
+    y = np.repeat(np.arange(3), 60)
+    return scale_views([blobs(rng, y, 6, 3.0, 1.0), blobs(rng, y, 9, 3.0, 1.0), blobs(rng, y, 4, 3.0, 1.0)],
+                       "minmax")
+
+
+def assert_same_fit(together, alone) -> None:
+    assert np.array_equal(together.labels_, alone.labels_)
+    pd.testing.assert_frame_equal(together.history_, alone.history_, check_exact=True)
+    mine, theirs = together.model_.state_dict(), alone.model_.state_dict()
+    assert mine.keys() == theirs.keys()
+    for name in theirs:
+        assert torch.equal(mine[name], theirs[name]), f"{name} differs"
+
+
+def test_ddmc_seeds_together_equal_their_sequential_runs(views):
+    together = fit_seeds([make("ddmc", 3, random_state=s, **SMALL) for s in SEEDS], views)
+    alone = [make("ddmc", 3, random_state=s, **SMALL).fit(views) for s in SEEDS]
+    for t, a in zip(together, alone):
+        assert t.dominant_.view == a.dominant_.view
+        assert_same_fit(t, a)
+    assert np.array_equal(together[0].predict(views), alone[0].predict(views))
+
+
+class AlternatingDominant(DDMC):
+    """DDMC whose dominant view follows the seed's parity: two network structures among the seeds."""
+
+    def prepare(self, views: list[np.ndarray]) -> None:
+        super().prepare(views)
+        self.dominant_ = replace(self.dominant_, view=self.seed_ % 2)
+
+
+def test_networks_of_different_structure_train_in_groups(views):
+    together = fit_seeds([AlternatingDominant(3, random_state=s, **SMALL) for s in SEEDS], views)
+    assert [t.dominant_.view for t in together] == [0, 1, 0, 1]
+    for t, s in zip(together, SEEDS):
+        assert_same_fit(t, AlternatingDominant(3, random_state=s, **SMALL).fit(views))
+
+
+def test_methods_that_cannot_train_together_say_why(views):
+    assert "does not declare" in why_not_together(make("sdcib", 3))
+    assert "selection='min_loss'" in why_not_together(make("ddmc", 3, selection="min_loss"))
+    with pytest.raises(ValueError, match="Cannot train these seeds together"):
+        fit_seeds([make("sdcib", 3, random_state=s) for s in SEEDS], views)
+    with pytest.raises(ValueError, match="only random_state"):
+        fit_seeds([make("ddmc", 3, random_state=0, **SMALL), make("ddmc", 3, random_state=1, alpha=0.5, **SMALL)],
+                  views)
