@@ -14,7 +14,7 @@ import torch
 from synthetic import blobs
 
 from mmc_core.deep.seeds import fit_seeds, why_not_together
-from mmc_core.methods import make
+from mmc_core.methods import available, make, method_class
 from mmc_core.methods.ddmc import DDMC
 from mmc_core.preprocessing import scale_views
 
@@ -49,11 +49,24 @@ def assert_same_fit(together, alone) -> None:
         assert torch.equal(mine[name], theirs[name]), f"{name} differs"
 
 
-def test_ddmc_seeds_together_equal_their_sequential_runs(views):
-    together = fit_seeds([make("ddmc", 3, random_state=s, **SMALL) for s in SEEDS], views)
-    alone = [make("ddmc", 3, random_state=s, **SMALL).fit(views) for s in SEEDS]
+TOGETHER = {  # every method that declares trains_seeds_together, at a small size
+    "ddmc": SMALL,
+    "idmc": {"encoder_widths": (32, 16), "fusion_widths": (16,), "epochs": 6, "batch_size": 70, "device": "cpu"},
+    "simvc": {"encoder_widths": (32, 16), "epochs": 6, "batch_size": 70, "device": "cpu"},
+    "comvc": {"encoder_widths": (32, 16), "epochs": 6, "batch_size": 70, "device": "cpu"},  # draws negatives
+}
+
+
+def test_every_method_that_trains_seeds_together_is_tested():
+    declared = {name for name in available() if getattr(method_class(name), "trains_seeds_together", False)}
+    assert declared == set(TOGETHER)
+
+
+@pytest.mark.parametrize("method", sorted(TOGETHER))
+def test_seeds_together_equal_their_sequential_runs(method, views):
+    together = fit_seeds([make(method, 3, random_state=s, **TOGETHER[method]) for s in SEEDS], views)
+    alone = [make(method, 3, random_state=s, **TOGETHER[method]).fit(views) for s in SEEDS]
     for t, a in zip(together, alone):
-        assert t.dominant_.view == a.dominant_.view
         assert_same_fit(t, a)
     assert np.array_equal(together[0].predict(views), alone[0].predict(views))
 

@@ -8,7 +8,7 @@ A deep method is a `DeepClusterer` subclass that declares:
 - its readout: `soft_assign(model, views)` -> (n, k) probabilities, and `embed(model, views)` for plots.
 
 Per batch the trainer runs: before_step(model, batch, ctx) -> out = forward(model, batch, ctx) (default
-model(batch)) -> after_forward(model, batch, out, ctx) -> terms(model, out, batch, ctx) -> the weighted sum of the
+after_network(model(batch), batch, ctx)) -> after_forward(model, batch, out, ctx) -> terms(model, out, batch, ctx) -> the weighted sum of the
 terms not disabled is minimised -> after_step(model, batch, out, ctx). on_epoch_start(model, data, ctx) runs, without
 gradients, before each epoch. Side effects (critic steps, EMA updates, pseudo-label refreshes, kept interest values)
 live in hooks only: `terms` computes values. A batch (`Batch`) is the list of its views' rows and carries their
@@ -133,8 +133,8 @@ class DeepClusterer(MultiViewClusterer):
     `trainer_defaults` (the method's own defaults of the trainer parameters, e.g. {"batch_size": 256}),
     `inference_chunk` (samples per forward pass at inference; None = all at once, for methods whose forward pass
     links the samples, e.g. a graph over them) and `trains_seeds_together` (True where the method's seeds may be
-    trained as one batched computation, mmc_core.deep.seeds: no hooks, and loss terms that use only the forward
-    pass's output and the batch, never the model)."""
+    trained as one batched computation, mmc_core.deep.seeds: its loss terms, `after_network` and `after_step`
+    use the forward pass's output and the batch only, never the model, and it has no other hooks)."""
 
     trainer_defaults: ClassVar[dict[str, Any]] = {}
     inference_chunk: ClassVar[int | None] = 2048
@@ -192,8 +192,13 @@ class DeepClusterer(MultiViewClusterer):
         raise NotImplementedError
 
     def forward(self, model: nn.Module, batch: Batch, ctx: Ctx) -> Any:
-        """The training forward pass of a batch (default: the network's)."""
-        return model(batch)
+        """The training forward pass of a batch (default: the network's, then `after_network`)."""
+        return self.after_network(model(batch), batch, ctx)
+
+    def after_network(self, out: Any, batch: Batch, ctx: Ctx) -> Any:
+        """What the method derives from the network's output without touching the network (IDMC's interest values),
+        added to it; default: the output as it is."""
+        return out
 
     def stages(self) -> list[Stage]:
         return [Stage("train", self.epochs, self.loss_terms, self.loss_weights(), self.forward,

@@ -12,15 +12,18 @@ after tens of epochs, a few labels. So under `ExactSeedOps` a linear layer runs 
 per seed, the gemm calls F.linear's backward makes, and batch norm runs seed by seed. On the CPU with one thread
 (the project's setting) each seed's parameters, history and labels then equal its sequential run's bit for bit
 (tests/test_seeds.py); with several threads or on CUDA the kernels may split sums differently: equal within float
-tolerance. A method opts in with `trains_seeds_together` (no hooks; loss terms that use the forward pass's output
-and the batch only); networks that differ in structure between seeds (DDMC's dominant view is chosen per seed) are
+tolerance. A method opts in with `trains_seeds_together`: its loss terms and its `after_network` and `after_step`
+hooks (run per seed) use the forward pass's output and the batch, never the network, and it has no other hooks;
+networks that differ in structure between seeds (DDMC's dominant view is chosen per seed) are
 trained in groups of equal structure.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -134,7 +137,13 @@ def why_not_together(estimator: DeepClusterer) -> str | None:
     """Why the estimator's seeds cannot train as one computation, or None when they can."""
     name = type(estimator).__name__
     if not getattr(type(estimator), "trains_seeds_together", False):
-        return f"{name} does not declare trains_seeds_together (it has hooks, or its terms use the model)"
+        return f"{name} does not declare trains_seeds_together (its hooks or terms use the model)"
+    for stage in estimator.stages():
+        hooks = [h for h in ("on_epoch_start", "before_step", "after_forward") if getattr(stage, h)]
+        if stage.forward is not None and getattr(stage.forward, "__func__", None) is not DeepClusterer.forward:
+            hooks.insert(0, "its own forward pass")
+        if hooks:
+            return f"{name}'s stage {stage.name!r} has {', '.join(hooks)}, which act on one network"
     if estimator.selection != "last":
         return f"selection={estimator.selection!r} keeps a per-seed best state; only 'last' trains together"
     if estimator.snapshot_epochs:
@@ -163,21 +172,50 @@ def fit_seeds(estimators: Sequence[DeepClusterer], Xs: Sequence[np.ndarray],
     if any(type(e) is not type(first) or repr(s) != repr(settings[0]) for e, s in zip(estimators, settings)):
         raise ValueError("fit_seeds takes estimators of one method with the same parameters (only random_state "
                          "may differ); fit the others separately.")
-    setups = [e._setup(e._begin_fit(Xs, None)) for e in estimators]
+    setups, states = [], []
+    for e in estimators:
+        setups.append(e._setup(e._begin_fit(Xs, None)))
+        states.append(SeedRandomState.capture(e.device_))  # the global RNG as the seed's own fit finds it
     data = setups[0][0]
     groups: dict[str, list[int]] = {}
     for i, e in enumerate(estimators):
         groups.setdefault(_structure(e.model_), []).append(i)
     for members in groups.values():
-        _train_together([estimators[i] for i in members], data, [setups[i][1] for i in members], progress)
+        _train_together([estimators[i] for i in members], data, [setups[i][1] for i in members],
+                        [states[i] for i in members], progress)
     for e in estimators:
         e.snapshots_ = {}
         e.labels_ = np.asarray(e.training_labels(data), dtype=np.int64)
     return list(estimators)
 
 
+@dataclass
+class SeedRandomState:
+    """One seed's state of torch's global generator (and CUDA's, on a CUDA device): loss terms that draw (CoMVC's
+    negative sampling) draw, per seed, what they draw in its sequential fit."""
+
+    cpu: torch.Tensor
+    cuda: torch.Tensor | None
+
+    @classmethod
+    def capture(cls, device: torch.device) -> "SeedRandomState":
+        return cls(torch.get_rng_state(), torch.cuda.get_rng_state(device) if device.type == "cuda" else None)
+
+    @contextmanager
+    def active(self, device: torch.device) -> Iterator[None]:
+        """Within it the global generator continues this seed's stream; on leaving, the state is kept."""
+        torch.set_rng_state(self.cpu)
+        if self.cuda is not None:
+            torch.cuda.set_rng_state(self.cuda, device)
+        try:
+            yield
+        finally:
+            now = SeedRandomState.capture(device)
+            self.cpu, self.cuda = now.cpu, now.cuda
+
+
 def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor],
-                    generators: Sequence[torch.Generator], progress: bool) -> None:
+                    generators: Sequence[torch.Generator], states: Sequence[SeedRandomState], progress: bool) -> None:
     """The trainer's loop (engine.DeepClusterer._fit without hooks) over stacked networks; writes each seed's trained
     parameters back into its `model_` and its history into `history_`."""
     first, size, n = estimators[0], len(estimators), len(data[0])
@@ -207,10 +245,13 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
                 with ExactSeedOps():
                     out = forward(params, buffers, views)
                 total: Any = 0
+                outs: list[Any] = [None] * size
                 for s, e in enumerate(estimators):
                     own = stages[s][k]
-                    terms = e._checked_terms(own, own.terms(None, tree_map(lambda t: t[s], out),
-                                                            Batch([v[s] for v in views], idx[s]), ctx))
+                    batch = Batch([v[s] for v in views], idx[s])
+                    with states[s].active(device):
+                        outs[s] = e.after_network(tree_map(lambda t: t[s], out), batch, ctx)
+                        terms = e._checked_terms(own, own.terms(None, outs[s], batch, ctx))
                     loss = weighted_total(terms, active)
                     sums[s] += term_values(own, terms, loss, device)
                     total = total + loss
@@ -218,6 +259,9 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
                     optimizer.zero_grad(set_to_none=True)
                     total.backward()
                     optimizer.step()
+                for s, e in enumerate(estimators):
+                    if stages[s][k].after_step is not None:
+                        stages[s][k].after_step(None, Batch([v[s] for v in views], idx[s]), outs[s], ctx)
             schedule.step()
             for s in range(size):
                 records[s].append({"stage": stage.name, "epoch": epoch,

@@ -40,7 +40,7 @@ class SiMVCNet(nn.Module):
     def forward(self, views: Sequence[torch.Tensor]) -> dict[str, Any]:
         hs = self.encoders(views)
         A, hidden = self.head(self.fusion(hs))
-        return {"hs": hs, "A": A, "hidden": hidden}
+        return {"hs": hs, "A": A, "hidden": hidden, "fusion_weights": self.fusion.weights}
 
 
 @register("simvc")
@@ -56,6 +56,7 @@ class SiMVC(DeepClusterer):
 
     reported_as: ClassVar[str] = "SiMVC"
     trainer_defaults: ClassVar[dict[str, Any]] = {"lr_gamma": 1.0}
+    trains_seeds_together: ClassVar[bool] = True
     parameter_constraints: ClassVar[dict[str, Any]] = {"encoder_widths": Widths()}
 
     def __init__(self, n_clusters: int, random_state: int | None = 0,
@@ -154,7 +155,7 @@ class CoMVC(SiMVC):
             n_views, n = len(batch), batch[0].shape[0]
             mask = negative_mask(out["A"].detach().argmax(dim=1), n_views)
             counts = sample_negatives(mask, max(1, int(self.negative_samples_ratio * n_views * n)))
-        terms["contrast"] = model.fusion.weights.detach().min() * nt_xent(
+        terms["contrast"] = out["fusion_weights"].detach().min() * nt_xent(
             out["hs"], self.tau, negative_weights=counts, anchor_weights=self.anchor_weights(model, out))
         return terms
 
@@ -178,6 +179,7 @@ class CoMVCWithInterest(CoMVC):
     """
 
     reported_as: ClassVar[str] = "CoMVC+IV"
+    trains_seeds_together: ClassVar[bool] = False  # its anchor weights apply the model's head to each view
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "knn": Interval(int, 1), "lam": POSITIVE, "fusion": Options(FUSIONS), "label_term": Options(LABEL_TERMS),
     }

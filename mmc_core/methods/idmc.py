@@ -73,6 +73,7 @@ class IDMC(DeepClusterer):
     """
 
     reported_as: ClassVar[str] = "IDMC"
+    trains_seeds_together: ClassVar[bool] = True
     default_scaling: ClassVar[str | None] = "minmax"
     ABLATIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         "w/o L_recon": ("recon",),
@@ -119,9 +120,8 @@ class IDMC(DeepClusterer):
         """Every term weighs 1: the paper calls IDMC parameter-free."""
         return {"recon": 1.0, "align": 1.0, "kl": 1.0, "ddc_1": 1.0, "ddc_2": 1.0, "ddc_3": 1.0}
 
-    def forward(self, model: nn.Module, batch: Batch, ctx: Ctx) -> dict[str, Any]:
+    def after_network(self, out: dict[str, Any], batch: Batch, ctx: Ctx) -> dict[str, Any]:
         """The network's outputs, the batch's interest values ("w", per view) and, when kept, their parts."""
-        out = model(batch)
         found = self._interest(out, self.keep_interest_parts)
         if self.keep_interest_parts:
             return {**out, "w": [d["w"] for d in found], "interest_parts": found}
