@@ -7,7 +7,8 @@
 #   make weights                   OpenAI's CLIP ViT-B-32 (Multi-DProxy's frozen encoder) into WEIGHTS_DIR, checking sha256
 #   make reproduce PROFILE=full CLIP_WEIGHTS=data/raw/clip/ViT-B-32.pt NOTEBOOKS="$(ls notebooks/multidproxy/*)"  (images)
 #   make lab                       JupyterLab on the notebooks
-#   make bench                     seconds per epoch / per run: IDMC, MFLVC, SDCIB, DDMC, Multi-DProxy (CLIP-sized)
+#   make bench                     seconds per epoch: per method, and S = 1, 5, 20 seeds one by one vs together;
+#                                  the full profile's projected time (BENCH_KEEP=1 keeps the table for the README)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
@@ -38,6 +39,10 @@ LAB_PORT    ?= 8888
 # DASK_SCHEDULER=tcp://host:8786: every notebook's run grid executes on that Dask cluster (README: Running on a cluster)
 DASK_SCHEDULER ?=
 export MMC_DASK_SCHEDULER := $(DASK_SCHEDULER)
+# SEEDS_TOGETHER=1: a cell's seeds train as one batched computation where the method can (IDMC, DDMC, SiMVC, CoMVC;
+# mmc_core.deep.seeds): the same records (on the CPU with one thread, bit for bit), fewer GPU kernel launches
+SEEDS_TOGETHER ?=
+export MMC_SEEDS_TOGETHER := $(SEEDS_TOGETHER)
 export MMC_DATA_DIR := $(DATA_DIR)
 export MMC_RESULTS_DIR := $(RESULTS_DIR)
 export HF_HUB_OFFLINE := 1
@@ -123,7 +128,7 @@ lab: venv
 	  notebooks
 
 bench: data
-	$(PY) scripts/bench.py --device $(DEVICE)
+	$(PY) scripts/bench.py --device $(DEVICE) $(if $(BENCH_KEEP),--keep)
 
 clean:
 	rm -rf "$(RESULTS_DIR)" .pytest_cache

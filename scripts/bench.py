@@ -1,102 +1,67 @@
-"""Benchmark: seconds per epoch (measured) and per run (projected to the paper's epochs) of deep methods.
+"""Benchmark: seconds per epoch of each deep method on its main dataset, S seeds one by one and together.
 
-    python scripts/bench.py [--cases idmc:Handwritten sdcib:Event multidproxy:CIFAR-10 ...] [--epochs 3] [--device auto]
+    python scripts/bench.py [--methods idmc ddmc ...] [--seeds 1 5 20] [--epochs 3] [--device auto] [--keep]
 
-Multi-DProxy trains on frozen CLIP features, whose values do not change its cost: its cases time it on random unit
-features of the image set's size at ViT-B/32's width (512) with 16 candidate words, so no CLIP weights are needed;
-without candidate management (its three K-means on the proxies in a 1,000-epoch run are not part of an epoch's cost).
-
-Times `fit` over a few epochs minus a 1-epoch fit, after a discarded first fit (first-call overheads excluded),
-and prints a table. The per-run figure multiplies by each method's full training length (IDMC, SDCIB, DDMC 100 epochs;
-MFLVC 200+50+50), so it is a projection, labelled as such. Run on an idle machine: other processes on the same cores slow every number.
+For each method (IDMC on Handwritten, the others on Event) and S in --seeds: S fits one after another and one fit of
+the S seeds together (mmc_core.deep.seeds), timed in the same process after a warm-up fit; a method that cannot train
+its seeds together is timed for one seed (and says why). Per epoch = fit time / epochs, setup and labelling
+included. --keep writes the table, with date, device and commit, to reference/bench/<cpu|cuda>.json, from which
+`python -m mmc_core readme` writes the README's benchmark and the full profile's projected time. Run on an idle
+machine with OMP_NUM_THREADS=1 (make bench does): other processes on the same cores slow every number.
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
-import time
+import datetime
+import json
 
-import numpy as np
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from mmc_core.data import load_dataset
-from mmc_core.methods import make
+from mmc_core.deep import DeepClusterer
+from mmc_core.experiments.benchmark import SEED_COUNTS, bench_path, bench_table, measure_case
+from mmc_core.experiments.provenance import code_version, cpu_identity, thread_count
+from mmc_core.methods import available, method_class
 from mmc_core.preprocessing import scale_views
 
-FULL_EPOCHS = {"idmc": 100, "mflvc": 300, "simvc": 100, "comvc": 100, "sdcib": 100, "ddmc": 100,
-               "multidproxy": 1000}
-DEFAULT_CASES = ["idmc:Handwritten", "idmc:Scene-15", "mflvc:Handwritten", "mflvc:Scene-15", "sdcib:Event",
-                 "ddmc:Event", "ddmc:MSRC-v1", "multidproxy:CMUface", "multidproxy:CIFAR-10"]
-CONCEPT_IMAGES = {"CMUface": 624, "Card": 8029, "CIFAR-10": 10000}  # images (Card: the paper's full set)
-CLIP_WIDTH, CANDIDATES, CONCEPT_CLUSTERS = 512, 16, 2
-BATCH = {"mflvc": 256}  # MFLVC's published batch size; the others use their own default
-
-
-def time_fit(method: str, views, n_clusters: int, epochs: int, device: str) -> float:
-    params = {"epochs": epochs, "device": device}
-    if method in BATCH:
-        params["batch_size"] = BATCH[method]
-    start = time.perf_counter()
-    make(method, n_clusters, random_state=0, **params).fit(views)
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
-def time_concept_fit(n: int, epochs: int, device: str) -> float:
-    """Multi-DProxy on random unit features of n images and 16 candidate words at CLIP's width (no pruning)."""
-    from mmc_core.multiclust.multidproxy import MultiDProxy
-
-    rng = np.random.default_rng(0)
-    images, words = (rng.standard_normal((k, CLIP_WIDTH)).astype(np.float32) for k in (n, CANDIDATES))
-    images, words = (X / np.linalg.norm(X, axis=1, keepdims=True) for X in (images, words))
-    model = MultiDProxy(CONCEPT_CLUSTERS, random_state=0, epochs=epochs, device=device, dynamic=False)
-    model.set_candidates(tuple(f"word{k}" for k in range(CANDIDATES)), words)
-    start = time.perf_counter()
-    model.fit([images])
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-    return time.perf_counter() - start
-
-
-def per_epoch(fit, epochs: int) -> float:
-    """Seconds per epoch: a fit of 1 + epochs epochs minus a 1-epoch fit, after a discarded first fit."""
-    fit(1)  # first call: imports, allocator, kernel caches
-    warm = fit(1)
-    return (fit(1 + epochs) - warm) / epochs
+MAIN_DATASET = {"idmc": "Handwritten"}  # the others: Event, the one dataset the SDCIB and DDMC papers share here
+DEEP = [m for m in available() if issubclass(method_class(m), DeepClusterer)]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--cases", nargs="+", default=DEFAULT_CASES, help="method:dataset pairs")
-    parser.add_argument("--epochs", type=int, default=3, help="timed epochs (after one warm-up epoch)")
+    parser.add_argument("--methods", nargs="+", default=DEEP, choices=DEEP, metavar="METHOD")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(SEED_COUNTS))
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per timed fit")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--keep", action="store_true", help="write reference/bench/<device>.json for the README")
     args = parser.parse_args()
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
-    where = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU ({torch.get_num_threads()} threads)"
-    print(f"device: {where}; torch {torch.__version__}; {platform.processor() or platform.machine()}")
-    cases = [case.split(":", 1) for case in args.cases]
-    if any(len(case) != 2 for case in cases):
-        parser.error("each case is METHOD:DATASET, e.g. sdcib:Event")
+    where = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU: {cpu_identity()}"
+    print(f"{where}; {thread_count()} thread(s); torch {torch.__version__}")
     rows = []
-    for method, name in cases:
-        if method == "multidproxy":
-            if name not in CONCEPT_IMAGES:
-                parser.error(f"multidproxy cases name an image set: {', '.join(CONCEPT_IMAGES)}")
-            n = CONCEPT_IMAGES[name]
-            seconds = per_epoch(lambda e: time_concept_fit(n, e, device), args.epochs)
-        else:
-            ds = load_dataset(name)
-            views, n = scale_views(ds.views, ds.scaling), len(ds.labels)
-            seconds = per_epoch(lambda e: time_fit(method, views, ds.n_clusters, e, device), args.epochs)
-        rows.append({"method": method, "dataset": name, "n": n, "device": device, "s/epoch": round(seconds, 3),
-                     "s/run (projected)": round(seconds * FULL_EPOCHS.get(method, 100), 1),
-                     "epochs/run": FULL_EPOCHS.get(method, 100)})
-        print(pd.DataFrame(rows).tail(1).to_string(index=False, header=len(rows) == 1))
+    for method in tqdm(args.methods, desc="bench", unit="method"):
+        name = MAIN_DATASET.get(method, "Event")
+        ds = load_dataset(name)
+        views = scale_views(ds.views, ds.scaling)
+        measured = measure_case(method, name, views, ds.n_clusters, sorted(args.seeds), args.epochs, device)
+        for row in measured:
+            tqdm.write(f"{method} on {name}, {row['seeds']} seed(s): {row['one by one (s/epoch)']} s/epoch one by one, "
+                       f"{row['together (s/epoch)'] or '-'} together")
+        rows += measured
+    bench = {"device": where, "device_kind": "cuda" if device.startswith("cuda") else "cpu",
+             "date": datetime.date.today().isoformat(), "commit": code_version(), "torch": torch.__version__,
+             "threads": thread_count(), "epochs": args.epochs, "rows": rows}
     print()
-    print(pd.DataFrame(rows).to_markdown(index=False))
+    print(bench_table(bench).to_markdown(index=False))
+    if args.keep:
+        path = bench_path(device)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(bench, indent=1) + "\n")
+        print(f"kept in {path}; `python -m mmc_core readme` writes it into README.md")
 
 
 if __name__ == "__main__":

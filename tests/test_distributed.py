@@ -5,19 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from cache_records import records
 
 from mmc_core.experiments import make_grid, run_grid
 from mmc_core.paths import data_dir
 
 distributed = pytest.importorskip("dask.distributed")
-
-VOLATILE = ("seconds", "provenance")  # wall time and where it ran: the only fields allowed to differ
-
-
-def records(root) -> dict[str, dict]:
-    return {str(p.relative_to(root)): {k: v for k, v in json.loads(p.read_text()).items() if k not in VOLATILE}
-            for p in sorted(root.rglob("seed*.json"))}
-
 
 def test_a_grid_on_a_local_cluster_matches_the_local_cache_and_resumes(tmp_path):
     specs = make_grid(["amkm", "coregmvsc", "ncuts"], ["MSRC-v1"], 2)

@@ -5,6 +5,7 @@ networks differ (DDMC's dominant view is chosen per seed: seeds of unlike networ
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -12,10 +13,13 @@ import pandas as pd
 import pytest
 import torch
 from synthetic import blobs
+from cache_records import records
 
 from mmc_core.deep.seeds import fit_seeds, why_not_together
+from mmc_core.experiments import make_grid, run_grid
 from mmc_core.methods import available, make, method_class
 from mmc_core.methods.ddmc import DDMC
+from mmc_core.paths import data_dir
 from mmc_core.preprocessing import scale_views
 
 SMALL = {"encoder_widths": (32, 16), "projection_dim": 8, "epochs": 6, "batch_size": 70, "device": "cpu"}
@@ -94,3 +98,20 @@ def test_methods_that_cannot_train_together_say_why(views):
     with pytest.raises(ValueError, match="only random_state"):
         fit_seeds([make("ddmc", 3, random_state=0, **SMALL), make("ddmc", 3, random_state=1, alpha=0.5, **SMALL)],
                   views)
+
+
+def test_a_grid_with_seeds_together_writes_the_records_of_the_sequential_grid(tmp_path, monkeypatch):
+    """The runner groups a cell's seeds (DDMC's and IDMC's here; K-means stays one by one) and files each seed's
+    record as the sequential grid does: only the timing and the provenance may differ."""
+    small = {"encoder_widths": [32, 16], "epochs": 3}
+    specs = make_grid([("ddmc", {**small, "projection_dim": 8}), ("idmc", {**small, "fusion_widths": [16]}), "amkm"],
+                      ["MSRC-v1"], 3)
+    run_grid(specs, cache_dir=tmp_path / "alone", data_dir=data_dir(), progress=False, seeds_together=False)
+    monkeypatch.setenv("MMC_SEEDS_TOGETHER", "1")  # how `make reproduce SEEDS_TOGETHER=1` asks for it
+    run_grid(specs, cache_dir=tmp_path / "together", data_dir=data_dir(), progress=False)
+    together = {p.relative_to(tmp_path / "together"): json.loads(p.read_text())
+                for p in (tmp_path / "together").rglob("seed*.json")}
+    assert len(together) == 9
+    assert sorted(r["provenance"].get("seeds_trained_together", []) != [] for r in together.values()) == \
+        [False] * 3 + [True] * 6
+    assert records(tmp_path / "together") == records(tmp_path / "alone")

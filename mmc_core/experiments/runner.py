@@ -22,6 +22,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from ..data import canonical_name, get_entry, load_dataset
+from ..deep.seeds import fit_seeds, why_not_together
 from ..io import atomic_write_json, ensure_writable_dir
 from ..methods import make, method_class
 from ..metrics import evaluate
@@ -143,7 +144,32 @@ def run_one(spec: RunSpec, data_dir: str | None = None, profile: str | None = No
     model = make(spec.method, n_clusters=n_clusters, random_state=spec.seed, **spec.params)
     start = time.perf_counter()
     pred = model.fit_predict(views, y=labels if NEEDS_LABELS & set(spec.outputs) else None)
-    seconds = time.perf_counter() - start
+    return _record(spec, model, pred, time.perf_counter() - start, start, views, labels, profile)
+
+
+def run_together(specs: Sequence[RunSpec], data_dir: str | None = None,
+                 profile: str | None = None) -> list[dict[str, Any]]:
+    """The runs of one cell (specs that differ only in seed) with their seeds trained together
+    (mmc_core.deep.seeds); each record is the one `run_one` gives, but for the timing: `seconds` is the cell's
+    training time shared equally among its seeds, and the provenance names the seeds trained together."""
+    first = specs[0]
+    views, labels, n_clusters = _scaled_dataset(first.dataset, first.resolved_scaling(), data_dir)
+    models = [make(s.method, n_clusters=n_clusters, random_state=s.seed, **s.params) for s in specs]
+    start = time.perf_counter()
+    fit_seeds(models, views)
+    share = (time.perf_counter() - start) / len(specs)
+    records = []
+    for spec, model in zip(specs, models):
+        record = _record(spec, model, model.labels_, share, time.perf_counter() - share, views, labels, profile)
+        record["provenance"]["seeds_trained_together"] = [s.seed for s in specs]
+        records.append(record)
+    return records
+
+
+def _record(spec: RunSpec, model: Any, pred: np.ndarray, seconds: float, start: float, views: list[np.ndarray],
+            labels: np.ndarray, profile: str | None) -> dict[str, Any]:
+    """A fitted run's record: its configuration, scores, labels, extra outputs and provenance (wall time since
+    `start`)."""
     extras = compute_outputs(spec.outputs, model, views, labels)
     return {
         **spec.config,
@@ -159,6 +185,23 @@ def run_one(spec: RunSpec, data_dir: str | None = None, profile: str | None = No
     }
 
 
+def cells_together(specs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[RunSpec]]:
+    """The specs split into cells whose seeds can train together (two or more seeds of one configuration, a method
+    that declares it, no outputs that need labels during training) and the rest, run one by one."""
+    cells: dict[str, list[RunSpec]] = {}
+    alone: list[RunSpec] = []
+    for spec in specs:
+        cls = method_class(spec.method)
+        batchable = getattr(cls, "trains_seeds_together", False) and not NEEDS_LABELS & set(spec.outputs)
+        if batchable and why_not_together(cls(2, **spec.params)) is None:
+            cells.setdefault(spec.config_id, []).append(spec)
+        else:
+            alone.append(spec)
+    together = [cell for cell in cells.values() if len(cell) > 1]
+    alone += [cell[0] for cell in cells.values() if len(cell) == 1]
+    return together, alone
+
+
 def _run_and_cache(spec: RunSpec, cache_dir: Path | None, data_dir: str | None, threads: int | None,
                    profile: str | None) -> dict:
     if threads is not None:
@@ -171,6 +214,15 @@ def _run_and_cache(spec: RunSpec, cache_dir: Path | None, data_dir: str | None, 
     if cache_dir is not None:
         atomic_write_json(spec.cache_path(cache_dir), result)
     return result
+
+
+def _run_cell_and_cache(specs: Sequence[RunSpec], cache_dir: Path | None, data_dir: str | None,
+                        profile: str | None) -> list[dict]:
+    results = run_together(specs, data_dir, profile)
+    if cache_dir is not None:
+        for spec, result in zip(specs, results):
+            atomic_write_json(spec.cache_path(cache_dir), result)
+    return results
 
 
 def read_record(spec: Any, path: Path) -> dict[str, Any]:
@@ -192,6 +244,7 @@ def read_record(spec: Any, path: Path) -> dict[str, Any]:
 
 
 DASK_ENV = "MMC_DASK_SCHEDULER"
+SEEDS_TOGETHER_ENV = "MMC_SEEDS_TOGETHER"
 
 
 def _on_dask(scheduler: Any, specs: Sequence[RunSpec], cache: Path | None, data_dir: str | None,
@@ -221,6 +274,7 @@ def run_grid(
     profile: str | None = None,
     compute: bool = True,
     scheduler: Any = None,
+    seeds_together: bool | None = None,
 ) -> pd.DataFrame:
     """Run every spec not already in the cache; return one row per run (cached and new), labelled by its spec.
 
@@ -231,8 +285,13 @@ def run_grid(
     address ("tcp://host:8786"); default $MMC_DASK_SCHEDULER if set. Each worker writes its runs into the cache, so
     the cache and the data directory must be on storage every worker sees; an interrupted grid resumes from the
     cache as a local one does.
+    seeds_together: in a local grid (n_jobs=1), train the seeds of a cell together where the method can
+    (mmc_core.deep.seeds: one batched computation, worth it on a GPU; per seed the same record but for its timing);
+    default $MMC_SEEDS_TOGETHER == "1".
     """
     scheduler = scheduler if scheduler is not None else os.environ.get(DASK_ENV) or None
+    if seeds_together is None:
+        seeds_together = os.environ.get(SEEDS_TOGETHER_ENV) == "1"
     cache = results_dir() / "cache" if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
     data_dir = str(data_dir) if data_dir is not None else None
     done, todo = [], []
@@ -254,6 +313,11 @@ def run_grid(
                 done.append(result)
                 bar.update()
         elif n_jobs == 1:
+            cells, todo = cells_together(todo) if seeds_together else ([], todo)
+            for cell in cells:
+                bar.set_postfix_str(f"{cell[0].method} {cell[0].dataset} {len(cell)} seeds together")
+                done.extend(_run_cell_and_cache(cell, cache, data_dir, profile))
+                bar.update(len(cell))
             for spec in todo:
                 bar.set_postfix_str(f"{spec.method} {spec.dataset} seed {spec.seed}")
                 done.append(_run_and_cache(spec, cache, data_dir, None, profile))

@@ -1,0 +1,136 @@
+"""The seed benchmark (`make bench`) and the full profile's projected time, both rendered into the README.
+
+`measure_case` times, in one process, S seeds of one (method, dataset) trained one by one and trained together
+(mmc_core.deep.seeds) for S in SEED_COUNTS; `scripts/bench.py` writes the measurements with their date and device
+to reference/bench/<device>.json, and `bench_block` renders them. `full_profile_estimate` projects the full profile
+(20 seeds for every cell of the reference store) from what each cell's shipped runs cost (their recorded wall time)
+and the measured ratio of training together to one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+import torch
+
+from ..deep.seeds import fit_seeds, why_not_together
+from ..methods import make
+from ..paths import PROJECT_ROOT
+from .profiles import get_profile
+
+BENCH_DIR = PROJECT_ROOT / "reference" / "bench"
+SEED_COUNTS = (1, 5, 20)
+
+
+def _synchronized(device: str) -> None:
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def measure_case(method: str, dataset: str, views: list, n_clusters: int, seed_counts: Sequence[int], epochs: int,
+                 device: str) -> list[dict[str, Any]]:
+    """Seconds per epoch of S seeds one by one and together, for each S: fits of `epochs` epochs (setup and
+    labelling included, as in a real run), after a discarded warm-up fit; one row per S. A method that cannot train
+    its seeds together is timed for one seed only (one by one, S seeds cost S times one)."""
+    params = {"epochs": epochs, "device": device}
+    make(method, n_clusters, random_state=0, **params).fit(views)  # warm-up: imports, allocator, kernel caches
+    reason = why_not_together(make(method, n_clusters, **params))
+    rows = []
+    for size in seed_counts if reason is None else seed_counts[:1]:
+        start = time.perf_counter()
+        for seed in range(size):
+            make(method, n_clusters, random_state=seed, **params).fit(views)
+        _synchronized(device)
+        alone = (time.perf_counter() - start) / epochs
+        together = None
+        if reason is None:
+            start = time.perf_counter()
+            fit_seeds([make(method, n_clusters, random_state=seed, **params) for seed in range(size)], views)
+            _synchronized(device)
+            together = (time.perf_counter() - start) / epochs
+        rows.append({"method": method, "dataset": dataset, "seeds": size, "one by one (s/epoch)": round(alone, 3),
+                     "together (s/epoch)": None if together is None else round(together, 3),
+                     "together / one by one": None if together is None else round(together / alone, 2),
+                     "S seeds together / 1 seed": None, "why not together": reason})
+    single = rows[0]["one by one (s/epoch)"] if seed_counts[0] == 1 else None
+    for row in rows:
+        if single and row["together (s/epoch)"] is not None:
+            row["S seeds together / 1 seed"] = round(row["together (s/epoch)"] / single, 2)
+    return rows
+
+
+def bench_path(device: str) -> Path:
+    """Where the benchmark of a device kind ("cpu", "cuda") is kept."""
+    return BENCH_DIR / f"{'cuda' if device.startswith('cuda') else 'cpu'}.json"
+
+
+def load_benches() -> list[dict[str, Any]]:
+    """Every kept benchmark (CPU first)."""
+    return [json.loads(p.read_text()) for p in sorted(BENCH_DIR.glob("*.json"))] if BENCH_DIR.is_dir() else []
+
+
+def bench_table(bench: dict[str, Any]) -> pd.DataFrame:
+    """One benchmark's rows as a table (a method that cannot train together shows its reason once)."""
+    table = pd.DataFrame(bench["rows"])
+    table["together (s/epoch)"] = table["together (s/epoch)"].astype(object).where(
+        table["together (s/epoch)"].notna(), "-")
+    for column in ("together / one by one", "S seeds together / 1 seed"):
+        table[column] = table[column].astype(object).where(table[column].notna(), "-")
+    table["why not together"] = table["why not together"].fillna("")
+    return table
+
+
+def ratio_at(bench: dict[str, Any], method: str, seeds: int) -> float:
+    """Measured time of `seeds` seeds together over one by one (1.0 where the method does not train together or was
+    not measured)."""
+    for row in bench["rows"]:
+        if row["method"] == method and row["seeds"] == seeds and row["together / one by one"] is not None:
+            return float(row["together / one by one"])
+    return 1.0
+
+
+def full_profile_estimate(records: list[dict[str, Any]], bench: dict[str, Any] | None) -> pd.DataFrame:
+    """Per method: the cells of the reference store, the full profile's runs (20 seeds per cell), their projected
+    hours one by one (each cell's median recorded wall seconds per run x runs) and with seeds together (x the
+    benchmark's ratio at 20 seeds for the method; 1 where it does not train together)."""
+    seeds = get_profile("full").seeds
+    rows = pd.DataFrame([{"method": r["method"], "cell": (r["dataset"], r["config_id"]),
+                          "seconds": r["provenance"]["wall_seconds"]} for r in records if "provenance" in r])
+    if rows.empty:
+        return pd.DataFrame()
+    cells = rows.groupby(["method", "cell"]).seconds.median().reset_index()
+    cells["one by one"] = cells.seconds * seeds / 3600
+    cells["ratio"] = [ratio_at(bench, m, seeds) if bench else 1.0 for m in cells.method]
+    cells["together"] = cells["one by one"] * cells.ratio
+    table = cells.groupby("method").agg(cells=("cell", "size"), hours_alone=("one by one", "sum"),
+                                        hours_together=("together", "sum"), ratio=("ratio", "first"))
+    table.insert(1, "runs", table.cells * seeds)
+    table.loc["all"] = [table.cells.sum(), table.runs.sum(), table.hours_alone.sum(), table.hours_together.sum(),
+                        float("nan")]
+    table = table.rename(columns={"hours_alone": "hours one by one", "hours_together": "hours, seeds together",
+                                  "ratio": "together / one by one (20 seeds)"})
+    return table.reset_index().round(2)
+
+
+def bench_block(records: list[dict[str, Any]]) -> str:
+    """The README's benchmark: each kept benchmark's table with its date and device, then the full-profile
+    projection from the CPU benchmark."""
+    benches = load_benches()
+    if not benches:
+        return "No benchmark kept: run `make bench BENCH_OUT=1`."
+    parts = []
+    for bench in benches:
+        parts.append(f"**{bench['device']}** ({bench['threads']} thread(s); torch {bench['torch']}; measured "
+                     f"{bench['date']} at commit {bench['commit']}; fits of {bench['epochs']} epochs, per epoch):\n\n"
+                     + bench_table(bench).to_markdown(index=False))
+    cpu = next((b for b in benches if b["device_kind"] == "cpu"), None)
+    estimate = full_profile_estimate(records, cpu)
+    if not estimate.empty:
+        parts.append("Full profile, projected (20 seeds for every cell of the reference store; cost per run = the "
+                     "cell's median recorded wall seconds on this CPU, one thread; seeds together = that x the "
+                     "benchmark's ratio at 20 seeds):\n\n" + estimate.to_markdown(index=False))
+    return "\n\n".join(parts)
