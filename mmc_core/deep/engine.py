@@ -237,9 +237,7 @@ class DeepClusterer(MultiViewClusterer):
         bar = tqdm(total=sum(s.epochs for s in stages), desc=type(self).__name__, disable=not self.progress,
                    unit="epoch")
         for stage in stages:
-            optimizer = torch.optim.Adam(self.trainable_parameters(self.model_), lr=stage.lr or self.lr)
-            step = self.lr_step or max(stage.epochs // 2, 1)
-            schedule = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step, gamma=self.lr_gamma)
+            optimizer, schedule = self._optimizer(stage)
             for epoch in range(stage.epochs):
                 ctx.update(stage=stage.name, epoch=epoch, epochs=stage.epochs)
                 self._snapshot(data, len(records))
@@ -263,6 +261,12 @@ class DeepClusterer(MultiViewClusterer):
             self.model_.load_state_dict(best_state)
         self.history_ = pd.DataFrame.from_records(records)
         self.labels_ = self.training_labels(data)
+
+    def _optimizer(self, stage: Stage) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+        """A stage's Adam over `trainable_parameters`, and its step schedule (halving at mid-stage by default)."""
+        optimizer = torch.optim.Adam(self.trainable_parameters(self.model_), lr=stage.lr or self.lr)
+        step = self.lr_step or max(stage.epochs // 2, 1)
+        return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=step, gamma=self.lr_gamma)
 
     def _setup(self, views: list[np.ndarray]) -> tuple[list[torch.Tensor], torch.Generator]:
         """Before training: the method's `prepare`, the seeded network on its device, the data as tensors there and

@@ -1,4 +1,5 @@
-"""The README's generated blocks: the claims table and the timings, written from the shipped runs, never typed.
+"""The README's generated blocks: the claims table, the timings and the seed benchmark, written from the shipped runs
+and the kept benchmark (reference/bench), never typed.
 
 `python -m mmc_core readme` rewrites the text between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` in
 README.md from the reference sections (what `make report` writes) and the reference store's provenance;
@@ -13,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..paths import PROJECT_ROOT
+from .benchmark import bench_block
 from .report import all_claims, all_ledgers
 
 README = PROJECT_ROOT / "README.md"
@@ -68,7 +70,7 @@ def update_readme(root: Path, records: list[dict], check: bool = False, readme: 
     """Write (or, with check, compare) the README's generated blocks; True when the README is up to date."""
     text = readme.read_text()
     new = render(text, {"claims": claims_block(root), "ledger": ledger_block(root),
-                         "timings": timings_block(records)})
+                         "timings": timings_block(records), "bench": bench_block(records)})
     if check:
         return new == text
     if new != text:

@@ -1,0 +1,55 @@
+"""The seed benchmark and the full profile's projection: what `make bench` measures and what the README states."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from synthetic import two_view_minmax
+
+from mmc_core.experiments import benchmark
+from mmc_core.experiments.benchmark import bench_block, full_profile_estimate, measure_case
+
+
+def record(method: str, dataset: str, config: str, seconds: float) -> dict:
+    return {"method": method, "dataset": dataset, "config_id": config, "provenance": {"wall_seconds": seconds}}
+
+
+BENCH = {"device": "CPU: test", "device_kind": "cpu", "date": "2026-12-05", "commit": "abc1234", "torch": "2",
+         "threads": 1, "epochs": 3,
+         "rows": [{"method": "ddmc", "dataset": "Event", "seeds": 20, "one by one (s/epoch)": 2.0,
+                   "together (s/epoch)": 1.0, "together / one by one": 0.5, "S seeds together / 1 seed": 10.0,
+                   "why not together": None},
+                  {"method": "sdcib", "dataset": "Event", "seeds": 1, "one by one (s/epoch)": 1.0,
+                   "together (s/epoch)": None, "together / one by one": None, "S seeds together / 1 seed": None,
+                   "why not together": "SDCIB does not declare trains_seeds_together"}]}
+
+
+def test_projection_counts_20_seeds_per_cell_at_the_median_cost_and_applies_the_measured_ratio():
+    records = [record("ddmc", "Event", "a", s) for s in (10, 30, 20)] + [record("ddmc", "MSRC-v1", "b", 36)] + \
+        [record("sdcib", "Event", "c", 180)]
+    table = full_profile_estimate(records, BENCH).set_index("method")
+    assert table.loc["ddmc", "cells"] == 2 and table.loc["ddmc", "runs"] == 40
+    assert table.loc["ddmc", "hours one by one"] == pytest.approx(round((20 + 36) * 20 / 3600, 2))
+    assert table.loc["ddmc", "hours, seeds together"] == pytest.approx(round((20 + 36) * 20 / 3600 * 0.5, 2))
+    assert table.loc["sdcib", "hours, seeds together"] == table.loc["sdcib", "hours one by one"] == 1.0
+    assert table.loc["all", "runs"] == 60
+
+
+def test_the_readme_block_names_device_date_and_commit(tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmark, "BENCH_DIR", tmp_path)
+    assert "No benchmark kept" in bench_block([])
+    (tmp_path / "cpu.json").write_text(json.dumps(BENCH))
+    block = bench_block([record("ddmc", "Event", "a", 36)])
+    assert "**CPU: test**" in block and "2026-12-05" in block and "abc1234" in block
+    assert "SDCIB does not declare" in block and "Full profile, projected" in block
+
+
+def test_measure_case_times_both_ways_or_says_why_not():
+    views, _ = two_view_minmax()
+    rows = measure_case("simvc", "planted", views, 3, (1, 2), 1, "cpu")
+    assert [r["seeds"] for r in rows] == [1, 2] and all(r["together (s/epoch)"] > 0 for r in rows)
+    assert rows[1]["S seeds together / 1 seed"] == pytest.approx(rows[1]["together (s/epoch)"] / rows[0][
+        "one by one (s/epoch)"], abs=0.01)
+    (alone,) = measure_case("sdcib", "planted", views, 3, (1, 2), 1, "cpu")
+    assert alone["together (s/epoch)"] is None and "does not declare" in alone["why not together"]
