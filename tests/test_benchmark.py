@@ -22,7 +22,7 @@ BENCH = {"device": "CPU: test", "device_kind": "cpu", "date": "2026-12-05", "com
                    "why not together": None},
                   {"method": "sdcib", "dataset": "Event", "seeds": 1, "one by one (s/epoch)": 1.0,
                    "together (s/epoch)": None, "together / one by one": None, "S seeds together / 1 seed": None,
-                   "why not together": "SDCIB does not declare trains_seeds_together"}]}
+                   "why not together": "SDCIB's stage 'train' has its own forward pass"}]}
 
 
 def test_projection_counts_20_seeds_per_cell_at_the_median_cost_and_applies_the_measured_ratio():
@@ -42,7 +42,7 @@ def test_the_readme_block_names_device_date_and_commit(tmp_path, monkeypatch):
     (tmp_path / "cpu.json").write_text(json.dumps(BENCH))
     block = bench_block([record("ddmc", "Event", "a", 36)])
     assert "**CPU: test**" in block and "2026-12-05" in block and "abc1234" in block
-    assert "SDCIB does not declare" in block and "Full profile, projected" in block
+    assert "SDCIB's stage" in block and "Full profile, projected" in block
 
 
 def test_measure_case_times_both_ways_or_says_why_not():
@@ -52,4 +52,4 @@ def test_measure_case_times_both_ways_or_says_why_not():
     assert rows[1]["S seeds together / 1 seed"] == pytest.approx(rows[1]["together (s/epoch)"] / rows[0][
         "one by one (s/epoch)"], abs=0.01)
     (alone,) = measure_case("sdcib", "planted", views, 3, (1, 2), 1, "cpu")
-    assert alone["together (s/epoch)"] is None and "does not declare" in alone["why not together"]
+    assert alone["together (s/epoch)"] is None and "acting on one network" in alone["why not together"]

@@ -139,6 +139,7 @@ class DeepClusterer(MultiViewClusterer):
     trainer_defaults: ClassVar[dict[str, Any]] = {}
     inference_chunk: ClassVar[int | None] = 2048
     trains_seeds_together: ClassVar[bool] = False  # seeds of a cell can train as one batched computation
+    seeds_apart: ClassVar[str] = "its loss terms use the network"  # why not, where no hook says it
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "epochs": Interval(int, 1), "batch_size": Interval(int, 2), "lr": Interval(float, 0, closed="neither"),
         "lr_step": [NoneValue(), Interval(int, 1)], "lr_gamma": Interval(float, 0, 1, closed="right"),
@@ -180,6 +181,9 @@ class DeepClusterer(MultiViewClusterer):
     # ----------------------------------------------------------------- what a method provides
     def prepare(self, views: list[np.ndarray]) -> None:
         """What a method settles from the data before its network is built (e.g. DDMC's dominant view)."""
+
+    def after_fit(self, views: list[np.ndarray]) -> None:
+        """What a method keeps from the trained network besides its labels (e.g. SiMVC's fusion weights)."""
 
     def build(self, dims: list[int]) -> nn.Module:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -261,6 +265,7 @@ class DeepClusterer(MultiViewClusterer):
             self.model_.load_state_dict(best_state)
         self.history_ = pd.DataFrame.from_records(records)
         self.labels_ = self.training_labels(data)
+        self.after_fit(views)
 
     def _optimizer(self, stage: Stage) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
         """A stage's Adam over `trainable_parameters`, and its step schedule (halving at mid-stage by default)."""

@@ -140,14 +140,14 @@ class ExactSeedOps(TorchFunctionMode):
 def why_not_together(estimator: DeepClusterer) -> str | None:
     """Why the estimator's seeds cannot train as one computation, or None when they can."""
     name = type(estimator).__name__
-    if not getattr(type(estimator), "trains_seeds_together", False):
-        return f"{name} does not declare trains_seeds_together (its hooks or terms use the model)"
     for stage in estimator.stages():
         hooks = [h for h in ("on_epoch_start", "before_step", "after_forward") if getattr(stage, h)]
         if stage.forward is not None and getattr(stage.forward, "__func__", None) is not DeepClusterer.forward:
             hooks.insert(0, "its own forward pass")
         if hooks:
-            return f"{name}'s stage {stage.name!r} has {', '.join(hooks)}, which act on one network"
+            return f"{name}'s stage {stage.name!r} has {', '.join(hooks)}, acting on one network"
+    if not getattr(type(estimator), "trains_seeds_together", False):
+        return f"{name}: {type(estimator).seeds_apart}"
     if estimator.selection != "last":
         return f"selection={estimator.selection!r} keeps a per-seed best state; only 'last' trains together"
     if estimator.snapshot_epochs:
@@ -176,9 +176,10 @@ def fit_seeds(estimators: Sequence[DeepClusterer], Xs: Sequence[np.ndarray],
     if any(type(e) is not type(first) or repr(s) != repr(settings[0]) for e, s in zip(estimators, settings)):
         raise ValueError("fit_seeds takes estimators of one method with the same parameters (only random_state "
                          "may differ); fit the others separately.")
-    setups, states = [], []
+    setups, states, views = [], [], []
     for e in estimators:
-        setups.append(e._setup(e._begin_fit(Xs, None)))
+        views.append(e._begin_fit(Xs, None))
+        setups.append(e._setup(views[-1]))
         states.append(SeedRandomState.capture(e.device_))  # the global RNG as the seed's own fit finds it
     data = setups[0][0]
     groups: dict[str, list[int]] = {}
@@ -187,9 +188,10 @@ def fit_seeds(estimators: Sequence[DeepClusterer], Xs: Sequence[np.ndarray],
     for members in groups.values():
         _train_together([estimators[i] for i in members], data, [setups[i][1] for i in members],
                         [states[i] for i in members], progress)
-    for e in estimators:
+    for e, own in zip(estimators, views):
         e.snapshots_ = {}
         e.labels_ = np.asarray(e.training_labels(data), dtype=np.int64)
+        e.after_fit(own)
     return list(estimators)
 
 
@@ -283,8 +285,8 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
                         stacked.grad = None
                     total.backward()
                     for s, (e, optimizer) in enumerate(zip(estimators, optimizers)):
-                        for name, parameter in e.model_.named_parameters():
-                            parameter.grad = params[name].grad[s]
+                        for name, parameter in e.model_.named_parameters():  # unused in this stage: no grad
+                            parameter.grad = None if params[name].grad is None else params[name].grad[s]
                         optimizer.step()
                 for s, e in enumerate(estimators):
                     if stages[s][k].after_step is not None:

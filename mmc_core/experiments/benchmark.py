@@ -125,8 +125,8 @@ def bench_block(records: list[dict[str, Any]]) -> str:
     parts = []
     for bench in benches:
         parts.append(f"**{bench['device']}** ({bench['threads']} thread(s); torch {bench['torch']}; measured "
-                     f"{bench['date']} at commit {bench['commit']}; fits of {bench['epochs']} epochs, per epoch):\n\n"
-                     + bench_table(bench).to_markdown(index=False))
+                     f"{bench['date']} at commit {bench['commit'][:7]}; fits of {bench['epochs']} epochs, "
+                     "per epoch):\n\n" + bench_table(bench).to_markdown(index=False))
     cpu = next((b for b in benches if b["device_kind"] == "cpu"), None)
     estimate = full_profile_estimate(records, cpu)
     if not estimate.empty:

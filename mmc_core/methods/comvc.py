@@ -80,8 +80,7 @@ class SiMVC(DeepClusterer):
         """The fused representation the DDC head clusters."""
         return model.fusion(model.encoders(views))
 
-    def _fit(self, views) -> None:
-        super()._fit(views)
+    def after_fit(self, views) -> None:
         self.fusion_weights_ = self.model_.fusion.weights.detach().cpu().numpy()
 
 
@@ -179,7 +178,8 @@ class CoMVCWithInterest(CoMVC):
     """
 
     reported_as: ClassVar[str] = "CoMVC+IV"
-    trains_seeds_together: ClassVar[bool] = False  # its anchor weights apply the model's head to each view
+    trains_seeds_together: ClassVar[bool] = False
+    seeds_apart: ClassVar[str] = "its anchor weights apply the network's head to each view inside the loss"
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "knn": Interval(int, 1), "lam": POSITIVE, "fusion": Options(FUSIONS), "label_term": Options(LABEL_TERMS),
     }

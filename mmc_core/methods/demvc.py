@@ -150,9 +150,8 @@ class DEMVC(DeepClusterer):
                       {"clustering": self.clustering_weight, "recon": self.recon_weight},
                       on_epoch_start=self.initialize_centers, before_step=self.refresh_target)]
 
-    def _fit(self, views: list[np.ndarray]) -> None:
+    def prepare(self, views: list[np.ndarray]) -> None:
         self._n_train = len(views[0])
-        super()._fit(views)
 
     # ----------------------------------------------------------------- hooks
     def initialize_centers(self, model: nn.Module, data: list[torch.Tensor], ctx: Ctx) -> None:

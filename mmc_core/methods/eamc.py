@@ -212,7 +212,6 @@ class EAMC(DeepClusterer):
         """The attention-fused features the clustering head partitions."""
         return model(views)["fused"]
 
-    def _fit(self, views) -> None:
-        super()._fit(views)
+    def after_fit(self, views) -> None:
         self.fusion_weights_ = self.infer(self._as_tensors(views), lambda m, v: m(v)["weights"]).cpu().numpy()
 

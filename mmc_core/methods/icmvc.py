@@ -114,6 +114,7 @@ class ICMVC(DeepClusterer):
     """
 
     reported_as: ClassVar[str] = "ICMVC"
+    seeds_apart: ClassVar[str] = "its forward pass builds a sparse kNN graph per batch, which vmap cannot batch"
     trainer_defaults: ClassVar[dict[str, Any]] = {"epochs": 500, "batch_size": FULL_BATCH, "lr_gamma": 1.0}
     inference_chunk: ClassVar[int | None] = None  # the GCN needs the whole graph: one pass over all samples
     parameter_constraints: ClassVar[dict[str, Any]] = {

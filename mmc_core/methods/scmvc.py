@@ -89,6 +89,7 @@ class SCMVC(KMeansReadout, PretrainedContrastiveClusterer):
     """
 
     reported_as: ClassVar[str] = "SCMVC"
+    trains_seeds_together: ClassVar[bool] = True
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "fusion_widths": Widths(allow_empty=True), "temperature": Interval(float, 0, closed="neither"),
         "kmeans_n_init": Interval(int, 1),
@@ -127,8 +128,7 @@ class SCMVC(KMeansReadout, PretrainedContrastiveClusterer):
         self.cluster_centers_ = torch.as_tensor(km.cluster_centers_, dtype=emb.dtype, device=emb.device)
         return student_t(emb, self.cluster_centers_).argmax(dim=1).cpu().numpy()
 
-    def _fit(self, views) -> None:
-        super()._fit(views)
+    def after_fit(self, views) -> None:
         def features(model: nn.Module, chunk: list[torch.Tensor]) -> list[torch.Tensor]:
             out = model(chunk)
             return [*out["rs"], out["H"]]

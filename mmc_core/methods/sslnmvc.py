@@ -140,6 +140,7 @@ class SSLNMVC(PretrainedContrastiveClusterer):
     """
 
     reported_as: ClassVar[str] = "SSLNMVC"
+    trains_seeds_together: ClassVar[bool] = True
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "high_feature_dim": Interval(int, 2), "consensus_layers": Interval(int, 0),
         "temperature_f": Interval(float, 0, closed="neither"), "temperature_l": Interval(float, 0, closed="neither"),
