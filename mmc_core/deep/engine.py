@@ -6,13 +6,16 @@ A deep method is a `DeepClusterer` subclass that declares:
   giving a batch's raw term values (`terms`), and optional hooks; a one-stage method just defines `loss_terms`
   and `loss_weights()` (and, if it needs them, the hook methods below);
 - its readout: `soft_assign(model, views)` -> (n, k) probabilities, and `embed(model, views)` for plots.
+- optionally `prepare(views)` (settled from the data before the network is built) and `after_fit(views)` (what it
+  keeps from the trained network besides the labels).
 
 Per batch the trainer runs: before_step(model, batch, ctx) -> out = forward(model, batch, ctx) (default
-after_network(model(batch), batch, ctx)) -> after_forward(model, batch, out, ctx) -> terms(model, out, batch, ctx) -> the weighted sum of the
-terms not disabled is minimised -> after_step(model, batch, out, ctx). on_epoch_start(model, data, ctx) runs, without
-gradients, before each epoch. Side effects (critic steps, EMA updates, pseudo-label refreshes, kept interest values)
-live in hooks only: `terms` computes values. A batch (`Batch`) is the list of its views' rows and carries their
-sample indices (`batch.index`), so per-sample state (pseudo labels) is looked up, not recomputed.
+after_network(model(batch), batch, ctx)) -> after_forward(model, batch, out, ctx) -> terms(model, out, batch, ctx)
+-> the weighted sum of the terms not disabled is minimised -> after_step(model, batch, out, ctx).
+on_epoch_start(model, data, ctx) runs, without gradients, before each epoch. Side effects (critic steps, EMA
+updates, pseudo-label refreshes, kept interest values) live in hooks only: `terms` computes values. A batch
+(`Batch`) is the list of its views' rows and carries their sample indices (`batch.index`), so per-sample state
+(pseudo labels) is looked up, not recomputed.
 
 What the trainer does once for all methods: seeding, CPU/CUDA selection, shuffled mini-batches, Adam with a step
 learning-rate schedule per stage, switching terms off by name (ablations), a per-epoch history of every raw term,
