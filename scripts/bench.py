@@ -5,7 +5,8 @@
 For each method (IDMC on Handwritten, the others on Event) and S in --seeds: S fits one after another and one fit of
 the S seeds together (mmc_core.deep.seeds), timed in the same process after a warm-up fit; a method that cannot train
 its seeds together is timed for one seed (and says why). Per epoch = fit time / epochs, setup and labelling
-included. --keep writes the table, with date, device and commit, to reference/bench/<cpu|cuda>.json, from which
+included. --keep writes the rows, each with its date and commit, to reference/bench/<cpu|cuda>.json (replacing the
+rows of the methods measured again, on the same device and settings; anything else starts the file anew), from which
 `python -m mmc_core readme` writes the README's benchmark and the full profile's projected time. Run on an idle
 machine with OMP_NUM_THREADS=1 (make bench does): other processes on the same cores slow every number.
 """
@@ -22,7 +23,7 @@ from tqdm.auto import tqdm
 
 from mmc_core.data import load_dataset
 from mmc_core.deep import DeepClusterer
-from mmc_core.experiments.benchmark import SEED_COUNTS, bench_path, bench_table, measure_case
+from mmc_core.experiments.benchmark import SEED_COUNTS, bench_path, bench_table, measure_case, merge_bench
 from mmc_core.experiments.provenance import code_version, cpu_identity, thread_count
 from mmc_core.methods import available, method_class
 from mmc_core.preprocessing import scale_views
@@ -52,15 +53,16 @@ def main() -> None:
             tqdm.write(f"{method} on {name}, {row['seeds']} seed(s): {row['one by one (s/epoch)']} s/epoch one by one, "
                        f"{row['together (s/epoch)'] or '-'} together")
         rows += measured
-    bench = {"device": where, "device_kind": "cuda" if device.startswith("cuda") else "cpu",
-             "date": datetime.date.today().isoformat(), "commit": code_version(), "torch": torch.__version__,
-             "threads": thread_count(), "epochs": args.epochs, "rows": rows}
+    stamp = {"date": datetime.date.today().isoformat(), "commit": code_version()}
+    bench = {"device": where, "device_kind": "cuda" if device.startswith("cuda") else "cpu", "torch": torch.__version__,
+             "threads": thread_count(), "epochs": args.epochs, "rows": [{**row, **stamp} for row in rows]}
     print()
     print(bench_table(bench).to_markdown(index=False))
     if args.keep:
         path = bench_path(device)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(bench, indent=1) + "\n")
+        kept = merge_bench(json.loads(path.read_text()) if path.exists() else None, bench)
+        path.write_text(json.dumps(kept, indent=1) + "\n")
         print(f"kept in {path}; `python -m mmc_core readme` writes it into README.md")
 
 

@@ -8,19 +8,19 @@ import pytest
 from synthetic import two_view_minmax
 
 from mmc_core.experiments import benchmark
-from mmc_core.experiments.benchmark import bench_block, full_profile_estimate, measure_case
+from mmc_core.experiments.benchmark import bench_block, full_profile_estimate, measure_case, merge_bench
 
 
 def record(method: str, dataset: str, config: str, seconds: float) -> dict:
     return {"method": method, "dataset": dataset, "config_id": config, "provenance": {"wall_seconds": seconds}}
 
 
-BENCH = {"device": "CPU: test", "device_kind": "cpu", "date": "2026-12-05", "commit": "abc1234", "torch": "2",
-         "threads": 1, "epochs": 3,
-         "rows": [{"method": "ddmc", "dataset": "Event", "seeds": 20, "one by one (s/epoch)": 2.0,
+STAMP = {"date": "2026-12-05", "commit": "abc1234"}
+BENCH = {"device": "CPU: test", "device_kind": "cpu", "torch": "2", "threads": 1, "epochs": 3,
+         "rows": [{**STAMP, "method": "ddmc", "dataset": "Event", "seeds": 20, "one by one (s/epoch)": 2.0,
                    "together (s/epoch)": 1.0, "together / one by one": 0.5, "S seeds together / 1 seed": 10.0,
                    "why not together": None},
-                  {"method": "sdcib", "dataset": "Event", "seeds": 1, "one by one (s/epoch)": 1.0,
+                  {**STAMP, "method": "sdcib", "dataset": "Event", "seeds": 1, "one by one (s/epoch)": 1.0,
                    "together (s/epoch)": None, "together / one by one": None, "S seeds together / 1 seed": None,
                    "why not together": "SDCIB's stage 'train' has its own forward pass"}]}
 
@@ -53,3 +53,15 @@ def test_measure_case_times_both_ways_or_says_why_not():
         "one by one (s/epoch)"], abs=0.01)
     (alone,) = measure_case("sdcib", "planted", views, 3, (1, 2), 1, "cpu")
     assert alone["together (s/epoch)"] is None and "acting on one network" in alone["why not together"]
+
+
+def test_keeping_a_remeasured_method_replaces_only_its_rows_and_stamps_them(tmp_path, monkeypatch):
+    again = {**BENCH, "rows": [{**BENCH["rows"][0], "together (s/epoch)": 1.5, "date": "2026-12-06",
+                                "commit": "def5678"}]}
+    merged = merge_bench(BENCH, again)
+    assert [(r["method"], r["commit"]) for r in merged["rows"]] == [("ddmc", "def5678"), ("sdcib", "abc1234")]
+    assert merge_bench(BENCH, {**again, "epochs": 5})["rows"] == again["rows"]  # other settings: a new table
+    monkeypatch.setattr(benchmark, "BENCH_DIR", tmp_path)
+    (tmp_path / "cpu.json").write_text(json.dumps(merged))
+    block = bench_block([])
+    assert "measured 2026-12-05, 2026-12-06 at commit abc1234, def5678" in block and "| 1.5 " in block

@@ -7,16 +7,16 @@ How: each seed's network is built as its own `fit` builds it (its seed, its `pre
 (`torch.func.stack_module_state`) and the forward pass runs under `torch.func.vmap`; each seed's loss terms are the
 method's own, computed on its slice of the output and its own shuffled batch. Each seed's parameters are views of
 its slice of the stacked ones, stepped by its own Adam as in its sequential fit (one Adam over the stacked
-parameters was 3x slower on the CPU: its working set no longer fits in cache). vmap's own rules for Linear and
-BatchNorm compute the same values in another order (matmul + add instead of addmm; one normalisation over S x C
-channels): the last bits differ and, after tens of epochs, a few labels. So under `ExactSeedOps` a linear layer runs
-as baddbmm whose backward makes, per seed, the gemm calls F.linear's backward makes, and batch norm runs seed by
-seed. On the CPU with one thread (the project's setting) each seed's parameters, history and labels then equal its
-sequential run's bit for bit (tests/test_seeds.py); with several threads or on CUDA the kernels may split sums
-differently: equal within float tolerance. A method opts in with `trains_seeds_together`: its loss terms and its
-`after_network` and `after_step` hooks (run per seed) use the forward pass's output and the batch, never the
-network, and it has no other hooks; networks that differ in structure between seeds (DDMC's dominant view is chosen
-per seed) are trained in groups of equal structure."""
+parameters made the optimizer step several times slower on the CPU: its working set no longer fits in cache). vmap's
+own rules for Linear and BatchNorm compute the same values in another order (matmul + add instead of addmm; one
+normalisation over S x C channels): the last bits differ and, after tens of epochs, a few labels. So under
+`ExactSeedOps` a linear layer runs as baddbmm whose backward makes, per seed, the gemm calls F.linear's backward
+makes, and batch norm runs seed by seed. On the CPU with one thread (the project's setting) each seed's parameters,
+history and labels then equal its sequential run's bit for bit (tests/test_seeds.py); with several threads or on
+CUDA the kernels may split sums differently: equal within float tolerance. A method opts in with
+`trains_seeds_together`: its loss terms and its `after_network` and `after_step` hooks (run per seed) use the
+forward pass's output and the batch, never the network, and it has no other hooks; networks that differ in structure
+between seeds (DDMC's dominant view is chosen per seed) are trained in groups of equal structure."""
 
 from __future__ import annotations
 

@@ -68,6 +68,19 @@ def bench_path(device: str) -> Path:
     return BENCH_DIR / f"{'cuda' if device.startswith('cuda') else 'cpu'}.json"
 
 
+def merge_bench(kept: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """The kept benchmark with the newly measured methods' rows replaced (rows without their own stamp take the
+    file's); a different device, thread count or fit length starts anew."""
+    same = ("device", "threads", "epochs", "torch")
+    if kept is None or any(kept.get(key) != new[key] for key in same):
+        return new
+    measured = {row["method"] for row in new["rows"]}
+    old = [{"date": kept.get("date"), "commit": kept.get("commit"), **row} for row in kept["rows"]
+           if row["method"] not in measured]
+    rows = sorted(old + new["rows"], key=lambda row: (row["method"], row["seeds"]))
+    return {**{k: v for k, v in new.items() if k not in ("date", "commit")}, "rows": rows}
+
+
 def load_benches() -> list[dict[str, Any]]:
     """Every kept benchmark (CPU first)."""
     return [json.loads(p.read_text()) for p in sorted(BENCH_DIR.glob("*.json"))] if BENCH_DIR.is_dir() else []
@@ -75,7 +88,7 @@ def load_benches() -> list[dict[str, Any]]:
 
 def bench_table(bench: dict[str, Any]) -> pd.DataFrame:
     """One benchmark's rows as a table (a method that cannot train together shows its reason once)."""
-    table = pd.DataFrame(bench["rows"])
+    table = pd.DataFrame(bench["rows"]).drop(columns=["date", "commit"], errors="ignore")
     table["together (s/epoch)"] = table["together (s/epoch)"].astype(object).where(
         table["together (s/epoch)"].notna(), "-")
     for column in ("together / one by one", "S seeds together / 1 seed"):
@@ -124,8 +137,10 @@ def bench_block(records: list[dict[str, Any]]) -> str:
         return "No benchmark kept: run `make bench BENCH_OUT=1`."
     parts = []
     for bench in benches:
+        dates = sorted({row["date"] for row in bench["rows"]})
+        commits = sorted({row["commit"][:7] for row in bench["rows"]})
         parts.append(f"**{bench['device']}** ({bench['threads']} thread(s); torch {bench['torch']}; measured "
-                     f"{bench['date']} at commit {bench['commit'][:7]}; fits of {bench['epochs']} epochs, "
+                     f"{', '.join(dates)} at commit {', '.join(commits)}; fits of {bench['epochs']} epochs, "
                      "per epoch):\n\n" + bench_table(bench).to_markdown(index=False))
     cpu = next((b for b in benches if b["device_kind"] == "cpu"), None)
     estimate = full_profile_estimate(records, cpu)
