@@ -128,7 +128,7 @@ lab: venv
 	  notebooks
 
 bench: data
-	$(PY) scripts/bench.py --device $(DEVICE) $(if $(BENCH_KEEP),--keep)
+	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) scripts/bench.py --device $(DEVICE) $(if $(BENCH_KEEP),--keep)
 
 clean:
 	rm -rf "$(RESULTS_DIR)" .pytest_cache
