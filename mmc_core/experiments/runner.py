@@ -19,6 +19,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 from tqdm.auto import tqdm
 
 from ..data import canonical_name, get_entry, load_dataset
@@ -286,12 +287,14 @@ def run_grid(
     the cache and the data directory must be on storage every worker sees; an interrupted grid resumes from the
     cache as a local one does.
     seeds_together: in a local grid (n_jobs=1), train the seeds of a cell together where the method can
-    (mmc_core.deep.seeds: one batched computation, worth it on a GPU; per seed the same record but for its timing);
-    default $MMC_SEEDS_TOGETHER == "1".
+    (mmc_core.deep.seeds: one batched computation; per seed the same record but for its timing). None: as
+    $MMC_SEEDS_TOGETHER says ("1" always, "0" never), and where it says nothing, on a CUDA GPU only (on the CPU the
+    benchmark measures no gain: README, "Seeds trained together").
     """
     scheduler = scheduler if scheduler is not None else os.environ.get(DASK_ENV) or None
     if seeds_together is None:
-        seeds_together = os.environ.get(SEEDS_TOGETHER_ENV) == "1"
+        asked = os.environ.get(SEEDS_TOGETHER_ENV, "")
+        seeds_together = asked == "1" if asked in ("0", "1") else torch.cuda.is_available()
     cache = results_dir() / "cache" if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
     data_dir = str(data_dir) if data_dir is not None else None
     done, todo = [], []
