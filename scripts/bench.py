@@ -43,6 +43,7 @@ def main() -> None:
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     where = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU: {cpu_identity()}"
     print(f"{where}; {thread_count()} thread(s); torch {torch.__version__}")
+    stamp = {"date": datetime.date.today().isoformat(), "commit": code_version()}  # the code that runs, at start
     rows = []
     for method in tqdm(args.methods, desc="bench", unit="method"):
         name = MAIN_DATASET.get(method, "Event")
@@ -53,7 +54,6 @@ def main() -> None:
             tqdm.write(f"{method} on {name}, {row['seeds']} seed(s): {row['one by one (s/epoch)']} s/epoch one by one, "
                        f"{row['together (s/epoch)'] or '-'} together")
         rows += measured
-    stamp = {"date": datetime.date.today().isoformat(), "commit": code_version()}
     bench = {"device": where, "device_kind": "cuda" if device.startswith("cuda") else "cpu", "torch": torch.__version__,
              "threads": thread_count(), "epochs": args.epochs, "rows": [{**row, **stamp} for row in rows]}
     print()
