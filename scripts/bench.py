@@ -17,7 +17,6 @@ import argparse
 import datetime
 import json
 
-import pandas as pd
 import torch
 from tqdm.auto import tqdm
 

@@ -270,9 +270,9 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
                     out = forward(params, buffers, views)
                 total: Any = 0
                 outs = per_seed(out, size)
-                for s, e in enumerate(estimators):
+                seed_batches = [Batch([v[s] for v in views], idx[s]) for s in range(size)]
+                for s, (e, batch) in enumerate(zip(estimators, seed_batches)):
                     own = stages[s][k]
-                    batch = Batch([v[s] for v in views], idx[s])
                     with states[s].active(device):
                         outs[s] = e.after_network(outs[s], batch, ctx)
                         terms = e._checked_terms(own, own.terms(None, outs[s], batch, ctx))
@@ -287,9 +287,9 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
                         for name, parameter in e.model_.named_parameters():  # unused in this stage: no grad
                             parameter.grad = None if params[name].grad is None else params[name].grad[s]
                         optimizer.step()
-                for s, e in enumerate(estimators):
+                for s, batch in enumerate(seed_batches):
                     if stages[s][k].after_step is not None:
-                        stages[s][k].after_step(None, Batch([v[s] for v in views], idx[s]), outs[s], ctx)
+                        stages[s][k].after_step(None, batch, outs[s], ctx)
             for schedule in schedules:
                 schedule.step()
             for s in range(size):
