@@ -3,6 +3,7 @@
 #   make report                    results/REPORT.md and figures from the shipped reference runs (trains nothing)
 #   make reproduce PROFILE=quick   execute every notebook with papermill, then write results/REPORT.md
 #   make reproduce PROFILE=full SEEDS=5 DATASETS=MSRC-v1 NOTEBOOKS=notebooks/idmc/02_table2_ablation.ipynb  (narrowed)
+#   make reproduce PROFILE=full DEVICE=cuda JOBS=4   on a GPU: seeds together where a method can, 4 runs at a time
 #   make data DATA_MIRROR=DIR      fill the data directory from a local mirror (else download), checking sha256
 #   make weights                   OpenAI's CLIP ViT-B-32 (Multi-DProxy's frozen encoder) into WEIGHTS_DIR, checking sha256
 #   make reproduce PROFILE=full CLIP_WEIGHTS=data/raw/clip/ViT-B-32.pt NOTEBOOKS="$(ls notebooks/multidproxy/*)"  (images)
@@ -43,6 +44,9 @@ export MMC_DASK_SCHEDULER := $(DASK_SCHEDULER)
 # SCMVC, SSLNMVC; mmc_core.deep.seeds): 1 always, 0 never, unset on a CUDA GPU only (the CPU gains nothing): the same records (on the CPU with one thread, bit for bit), fewer GPU kernel launches
 SEEDS_TOGETHER ?=
 export MMC_SEEDS_TOGETHER := $(SEEDS_TOGETHER)
+# JOBS=4: each notebook's run grid in 4 processes (its n_jobs); on a GPU they share it, so the runs of methods whose
+# seeds cannot train together run concurrently (the multidproxy notebooks have no run grid and ignore it)
+JOBS        ?=
 export MMC_DATA_DIR := $(DATA_DIR)
 export MMC_RESULTS_DIR := $(RESULTS_DIR)
 export HF_HUB_OFFLINE := 1
@@ -51,7 +55,7 @@ export PYTHONHASHSEED := 0
 .PHONY: venv data weights test unit smoke nbval reproduce report checked-outputs lab bench clean help
 
 help:
-	@sed -n '2,10p' Makefile
+	@sed -n '2,12p' Makefile
 
 # The environment: created on first use, re-created when the pins change.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -103,9 +107,9 @@ reproduce: data
 	for nb in $(NOTEBOOKS); do \
 	  out="$(RESULTS_DIR)/notebooks/$${nb#notebooks/}"; mkdir -p "$$(dirname "$$out")"; \
 	  echo "== $$nb (profile $(PROFILE))"; \
-	  case "$$nb" in notebooks/multidproxy/*) clip="$(CLIP)";; *) clip="";; esac; \
+	  case "$$nb" in notebooks/multidproxy/*) extra="$(CLIP)";; *) extra="$(if $(JOBS),-p n_jobs $(JOBS))";; esac; \
 	  $(PY) -m papermill -k python3 --cwd "$$(dirname "$$nb")" -p profile $(PROFILE) -p device $(DEVICE) $(NARROW) \
-	    $$clip "$$nb" "$$out"; \
+	    $$extra "$$nb" "$$out"; \
 	done
 	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
 

@@ -128,7 +128,8 @@ def test_methods_that_cannot_train_together_say_why(views):
 
 def test_a_grid_with_seeds_together_writes_the_records_of_the_sequential_grid(tmp_path, monkeypatch):
     """The runner groups a cell's seeds (DDMC's and IDMC's here; K-means stays one by one) and files each seed's
-    record as the sequential grid does: only the timing and the provenance may differ."""
+    record as the sequential grid does: only the timing and the provenance may differ; so it does with the jobs in
+    two processes."""
     small = {"encoder_widths": [32, 16], "epochs": 3}
     specs = make_grid([("ddmc", {**small, "projection_dim": 8}), ("idmc", {**small, "fusion_widths": [16]}), "amkm"],
                       ["MSRC-v1"], 3)
@@ -141,3 +142,9 @@ def test_a_grid_with_seeds_together_writes_the_records_of_the_sequential_grid(tm
     assert sorted(r["provenance"].get("seeds_trained_together", []) != [] for r in together.values()) == \
         [False] * 3 + [True] * 6
     assert records(tmp_path / "together") == records(tmp_path / "alone")
+    # In two processes (on a GPU, concurrent runs sharing it) a cell is one job, each other run one job.
+    run_grid(specs, cache_dir=tmp_path / "processes", data_dir=data_dir(), progress=False, n_jobs=2)
+    assert records(tmp_path / "processes") == records(tmp_path / "alone")
+    assert [r["provenance"].get("seeds_trained_together") for r in together.values()] == \
+        [json.loads((tmp_path / "processes" / path).read_text())["provenance"].get("seeds_trained_together")
+         for path in together]

@@ -12,10 +12,11 @@ import hashlib
 import json
 import os
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -203,23 +204,17 @@ def cells_together(specs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[
     return together, alone
 
 
-def _run_and_cache(spec: RunSpec, cache_dir: Path | None, data_dir: str | None, threads: int | None,
-                   profile: str | None) -> dict:
+def _run_job(specs: Sequence[RunSpec], cache_dir: Path | None, data_dir: str | None, threads: int | None,
+             profile: str | None) -> list[dict]:
+    """One unit of a grid's work, its records written to the cache as soon as they exist: a cell's seeds trained
+    together (two or more specs: `run_together`) or one run. threads: the BLAS threads it may use (None: as set)."""
+    limit = nullcontext()
     if threads is not None:
         from threadpoolctl import threadpool_limits
 
-        with threadpool_limits(threads):
-            result = run_one(spec, data_dir, profile)
-    else:
-        result = run_one(spec, data_dir, profile)
-    if cache_dir is not None:
-        atomic_write_json(spec.cache_path(cache_dir), result)
-    return result
-
-
-def _run_cell_and_cache(specs: Sequence[RunSpec], cache_dir: Path | None, data_dir: str | None,
-                        profile: str | None) -> list[dict]:
-    results = run_together(specs, data_dir, profile)
+        limit = threadpool_limits(threads)
+    with limit:
+        results = run_together(specs, data_dir, profile) if len(specs) > 1 else [run_one(specs[0], data_dir, profile)]
     if cache_dir is not None:
         for spec, result in zip(specs, results):
             atomic_write_json(spec.cache_path(cache_dir), result)
@@ -248,21 +243,30 @@ DASK_ENV = "MMC_DASK_SCHEDULER"
 SEEDS_TOGETHER_ENV = "MMC_SEEDS_TOGETHER"
 
 
-def _on_dask(scheduler: Any, specs: Sequence[RunSpec], cache: Path | None, data_dir: str | None,
-             profile: str | None) -> Iterable[dict]:
-    """The specs' results, computed on the Dask cluster `scheduler` (a Client or an address), in completion order;
-    one BLAS thread per run, as for local processes."""
+def _on_dask(scheduler: Any, jobs: Sequence[Sequence[RunSpec]], cache: Path | None, data_dir: str | None,
+             profile: str | None) -> Iterable[list[dict]]:
+    """The jobs' records (`_run_job`), computed on the Dask cluster `scheduler` (a Client or an address), in
+    completion order; one BLAS thread per job, as for local processes."""
     from dask.distributed import Client
     from joblib import Parallel, delayed, parallel_config
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
         with parallel_config(backend="dask", client=client):
-            jobs = (delayed(_run_and_cache)(spec, cache, data_dir, 1, profile) for spec in specs)
-            yield from Parallel(n_jobs=-1, return_as="generator_unordered")(jobs)
+            tasks = (delayed(_run_job)(job, cache, data_dir, 1, profile) for job in jobs)
+            yield from Parallel(n_jobs=-1, return_as="generator_unordered")(tasks)
     finally:
         if client is not scheduler:
             client.close()
+
+
+def _announced(jobs: Sequence[Sequence[RunSpec]], bar: tqdm) -> Iterator[Sequence[RunSpec]]:
+    """The jobs in order, each named on the progress bar while it runs."""
+    for job in jobs:
+        first = job[0]
+        bar.set_postfix_str(f"{first.method} {first.dataset} " + (f"{len(job)} seeds together" if len(job) > 1
+                                                                   else f"seed {first.seed}"))
+        yield job
 
 
 def run_grid(
@@ -279,17 +283,20 @@ def run_grid(
 ) -> pd.DataFrame:
     """Run every spec not already in the cache; return one row per run (cached and new), labelled by its spec.
 
-    cache_dir: "default" = <results>/cache, None = no cache. n_jobs > 1 runs in parallel processes, each limited
-    to one BLAS thread (two 2-thread processes on 2 cores run slower than one). profile: recorded in each new
-    run's provenance. compute=False only reads: runs absent from the cache are left out (reference mode).
+    cache_dir: "default" = <results>/cache, None = no cache. n_jobs > 1 runs the grid's jobs in parallel
+    processes, each limited to one BLAS thread (two 2-thread processes on 2 cores run slower than one); on a GPU the
+    processes share it, so the runs of methods whose seeds cannot train together still keep it busy (concurrent
+    runs: `make reproduce DEVICE=cuda JOBS=4`). profile: recorded in each new run's provenance. compute=False only
+    reads: runs absent from the cache are left out (reference mode).
     scheduler: run the grid on a Dask cluster (joblib's dask backend) — a `dask.distributed.Client`, or a scheduler
     address ("tcp://host:8786"); default $MMC_DASK_SCHEDULER if set. Each worker writes its runs into the cache, so
     the cache and the data directory must be on storage every worker sees; an interrupted grid resumes from the
     cache as a local one does.
-    seeds_together: in a local grid (n_jobs=1), train the seeds of a cell together where the method can
-    (mmc_core.deep.seeds: one batched computation; per seed the same record but for its timing). None: as
-    $MMC_SEEDS_TOGETHER says ("1" always, "0" never), and where it says nothing, on a CUDA GPU only (on the CPU the
-    benchmark measures no gain: README, "Seeds trained together").
+    seeds_together: train the seeds of a cell together where the method can (mmc_core.deep.seeds: one batched
+    computation, one job; per seed the same record but for its timing), the other runs one job each, wherever the
+    jobs run (here, in processes, on Dask). None: as $MMC_SEEDS_TOGETHER says ("1" always, "0" never), and where it
+    says nothing, where this process sees a CUDA GPU (on the CPU the benchmark measures no gain: README, "Seeds
+    trained together").
     """
     scheduler = scheduler if scheduler is not None else os.environ.get(DASK_ENV) or None
     if seeds_together is None:
@@ -311,27 +318,20 @@ def run_grid(
                                    "directory's permissions")
     # Closed on error too, so an error message starts on a line of its own.
     with tqdm(total=len(done) + len(todo), initial=len(done), desc="runs", disable=not progress, unit="run") as bar:
-        if scheduler is not None and todo:
-            for result in _on_dask(scheduler, todo, cache, data_dir, profile):
-                done.append(result)
-                bar.update()
+        cells, alone = cells_together(todo) if seeds_together else ([], todo)
+        jobs = [*cells, *([spec] for spec in alone)]
+        if scheduler is not None and jobs:
+            finished = _on_dask(scheduler, jobs, cache, data_dir, profile)
         elif n_jobs == 1:
-            cells, todo = cells_together(todo) if seeds_together else ([], todo)
-            for cell in cells:
-                bar.set_postfix_str(f"{cell[0].method} {cell[0].dataset} {len(cell)} seeds together")
-                done.extend(_run_cell_and_cache(cell, cache, data_dir, profile))
-                bar.update(len(cell))
-            for spec in todo:
-                bar.set_postfix_str(f"{spec.method} {spec.dataset} seed {spec.seed}")
-                done.append(_run_and_cache(spec, cache, data_dir, None, profile))
-                bar.update()
+            finished = (_run_job(job, cache, data_dir, None, profile) for job in _announced(jobs, bar))
         else:
             from joblib import Parallel, delayed
 
-            jobs = (delayed(_run_and_cache)(spec, cache, data_dir, 1, profile) for spec in todo)
-            for result in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
-                done.append(result)
-                bar.update()
+            tasks = (delayed(_run_job)(job, cache, data_dir, 1, profile) for job in jobs)
+            finished = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks)
+        for results in finished:
+            done.extend(results)
+            bar.update(len(results))
     frame = label_runs(pd.DataFrame(done), specs)
     if not keep_labels:
         frame = frame.drop(columns=[c for c in ("labels", "output_data") if c in frame])
