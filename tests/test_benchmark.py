@@ -20,19 +20,19 @@ BENCH = {"device": "CPU: test", "device_kind": "cpu", "torch": "2", "threads": 1
          "rows": [{**STAMP, "method": "ddmc", "dataset": "Event", "seeds": 20, "one by one (s/epoch)": 2.0,
                    "together (s/epoch)": 1.0, "together / one by one": 0.5, "S seeds together / 1 seed": 10.0,
                    "why not together": None},
-                  {**STAMP, "method": "sdcib", "dataset": "Event", "seeds": 1, "one by one (s/epoch)": 1.0,
+                  {**STAMP, "method": "icmvc", "dataset": "Event", "seeds": 1, "one by one (s/epoch)": 1.0,
                    "together (s/epoch)": None, "together / one by one": None, "S seeds together / 1 seed": None,
-                   "why not together": "SDCIB's stage 'train' has its own forward pass"}]}
+                   "why not together": "ICMVC: its forward pass builds a sparse kNN graph per batch"}]}
 
 
 def test_projection_counts_20_seeds_per_cell_at_the_median_cost_and_applies_the_measured_ratio():
     records = [record("ddmc", "Event", "a", s) for s in (10, 30, 20)] + [record("ddmc", "MSRC-v1", "b", 36)] + \
-        [record("sdcib", "Event", "c", 180)]
+        [record("icmvc", "Event", "c", 180)]
     table = full_profile_estimate(records, BENCH).set_index("method")
     assert table.loc["ddmc", "cells"] == 2 and table.loc["ddmc", "runs"] == 40
     assert table.loc["ddmc", "hours one by one"] == pytest.approx(round((20 + 36) * 20 / 3600, 2))
     assert table.loc["ddmc", "hours, seeds together"] == pytest.approx(round((20 + 36) * 20 / 3600 * 0.5, 2))
-    assert table.loc["sdcib", "hours, seeds together"] == table.loc["sdcib", "hours one by one"] == 1.0
+    assert table.loc["icmvc", "hours, seeds together"] == table.loc["icmvc", "hours one by one"] == 1.0
     assert table.loc["all", "runs"] == 60
 
 
@@ -42,7 +42,7 @@ def test_the_readme_block_names_device_date_and_commit(tmp_path, monkeypatch):
     (tmp_path / "cpu.json").write_text(json.dumps(BENCH))
     block = bench_block([record("ddmc", "Event", "a", 36)])
     assert "**CPU: test**" in block and "2026-12-05" in block and "abc1234" in block
-    assert "SDCIB's stage" in block and "Full profile, projected" in block
+    assert "ICMVC: its forward pass" in block and "Full profile, projected" in block
 
 
 def test_measure_case_times_both_ways_or_says_why_not():
@@ -51,7 +51,7 @@ def test_measure_case_times_both_ways_or_says_why_not():
     assert [r["seeds"] for r in rows] == [1, 2] and all(r["together (s/epoch)"] > 0 for r in rows)
     assert rows[1]["S seeds together / 1 seed"] == pytest.approx(rows[1]["together (s/epoch)"] / rows[0][
         "one by one (s/epoch)"], abs=0.01)
-    (alone,) = measure_case("sdcib", "planted", views, 3, (1, 2), 1, "cpu")
+    (alone,) = measure_case("demvc", "planted", views, 3, (1, 2), 1, "cpu")
     assert alone["together (s/epoch)"] is None and "acting on one network" in alone["why not together"]
 
 
@@ -59,7 +59,7 @@ def test_keeping_a_remeasured_method_replaces_only_its_rows_and_stamps_them(tmp_
     again = {**BENCH, "rows": [{**BENCH["rows"][0], "together (s/epoch)": 1.5, "date": "2026-12-06",
                                 "commit": "def5678"}]}
     merged = merge_bench(BENCH, again)
-    assert [(r["method"], r["commit"]) for r in merged["rows"]] == [("ddmc", "def5678"), ("sdcib", "abc1234")]
+    assert [(r["method"], r["commit"]) for r in merged["rows"]] == [("ddmc", "def5678"), ("icmvc", "abc1234")]
     assert merge_bench(BENCH, {**again, "epochs": 5})["rows"] == again["rows"]  # other settings: a new table
     monkeypatch.setattr(benchmark, "BENCH_DIR", tmp_path)
     (tmp_path / "cpu.json").write_text(json.dumps(merged))

@@ -137,12 +137,16 @@ class DeepClusterer(MultiViewClusterer):
     `inference_chunk` (samples per forward pass at inference; None = all at once, for methods whose forward pass
     links the samples, e.g. a graph over them) and `trains_seeds_together` (True where the method's seeds may be
     trained as one batched computation, mmc_core.deep.seeds: its loss terms, `after_network` and `after_step`
-    use the forward pass's output and the batch only, never the model, and it has no other hooks)."""
+    use the forward pass's output and the batch only, never the model, and it has no other hooks, but for an
+    `after_forward` that steps its `auxiliary_modules`) and `auxiliary_modules` (names of the network's submodules
+    its forward pass does not use, trained in `after_forward` on their own objective and read by its loss terms:
+    SDCIB's critics, EAMC's discriminators; with seeds together they stay each seed's own, outside the stack)."""
 
     trainer_defaults: ClassVar[dict[str, Any]] = {}
     inference_chunk: ClassVar[int | None] = 2048
     trains_seeds_together: ClassVar[bool] = False  # seeds of a cell can train as one batched computation
     seeds_apart: ClassVar[str] = "its loss terms use the network"  # why not, where no hook says it
+    auxiliary_modules: ClassVar[tuple[str, ...]] = ()  # submodules outside the forward pass, stepped in after_forward
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "epochs": Interval(int, 1), "batch_size": Interval(int, 2), "lr": Interval(float, 0, closed="neither"),
         "lr_step": [NoneValue(), Interval(int, 1)], "lr_gamma": Interval(float, 0, 1, closed="right"),

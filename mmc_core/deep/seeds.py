@@ -139,8 +139,10 @@ class ExactSeedOps(TorchFunctionMode):
 def why_not_together(estimator: DeepClusterer) -> str | None:
     """Why the estimator's seeds cannot train as one computation, or None when they can."""
     name = type(estimator).__name__
+    auxiliary = type(estimator).auxiliary_modules
     for stage in estimator.stages():
-        hooks = [h for h in ("on_epoch_start", "before_step", "after_forward") if getattr(stage, h)]
+        hooks = [h for h in ("on_epoch_start", "before_step", "after_forward") if getattr(stage, h)
+                 and not (h == "after_forward" and auxiliary)]
         if stage.forward is not None and getattr(stage.forward, "__func__", None) is not DeepClusterer.forward:
             hooks.insert(0, "its own forward pass")
         if hooks:
@@ -222,9 +224,11 @@ class SeedRandomState:
 def share_parameters(estimators: Sequence[DeepClusterer], stacked: dict[str, torch.Tensor]) -> None:
     """Make each seed's parameters views of its slice of the stacked ones: the forward pass reads the stack, each
     seed's own Adam (as in its sequential fit: same parameter groups, same per-tensor updates, a cache-sized working
-    set) updates its slice in place."""
+    set) updates its slice in place. Parameters outside the stack (auxiliary modules) stay as they are."""
     for s, e in enumerate(estimators):
         for name, parameter in list(e.model_.named_parameters()):
+            if name not in stacked:
+                continue
             owner, _, attribute = name.rpartition(".")
             module = e.model_.get_submodule(owner)
             module._parameters[attribute] = nn.Parameter(stacked[name].detach()[s], parameter.requires_grad)
@@ -245,7 +249,10 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
     `history_`."""
     first, size, n = estimators[0], len(estimators), len(data[0])
     device = first.device_
-    params, buffers = stack_module_state([e.model_ for e in estimators])
+    auxiliary = tuple(f"{name}." for name in type(first).auxiliary_modules)
+    params, buffers = (  # the auxiliary modules stay each seed's own
+        {name: tensor for name, tensor in stacked.items() if not name.startswith(auxiliary)}
+        for stacked in stack_module_state([e.model_ for e in estimators]))
     share_parameters(estimators, params)
     template = copy.deepcopy(first.model_).to("meta")
     forward = vmap(lambda p, b, views: functional_call(template, (p, b), (views,)), randomness="error")
@@ -253,12 +260,14 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
     for e, own in zip(estimators, stages):
         e._check_disable(own)
     records: list[list[dict[str, Any]]] = [[] for _ in estimators]
+    ctxs: list[dict[str, Any]] = [{"n_samples": n} for _ in estimators]  # each seed's, kept over the fit as in `fit`
     bar = tqdm(total=sum(s.epochs for s in stages[0]), desc=f"{type(first).__name__} x{size} seeds",
                disable=not progress, unit="epoch")
     for k, stage in enumerate(stages[0]):
         optimizers, schedules = zip(*(e._optimizer(own[k]) for e, own in zip(estimators, stages)))
         for epoch in range(stage.epochs):
-            ctx = {"n_samples": n, "stage": stage.name, "epoch": epoch, "epochs": stage.epochs}
+            for ctx in ctxs:
+                ctx.update(stage=stage.name, epoch=epoch, epochs=stage.epochs)
             weights = stage.weights_at(epoch)
             active = [(name, w) for name, w in weights.items() if name not in first.disable]
             batches = list(zip(*(index_batches(n, first.batch_size, g) for g in generators)))
@@ -272,10 +281,12 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
                 outs = per_seed(out, size)
                 seed_batches = [Batch([v[s] for v in views], idx[s]) for s in range(size)]
                 for s, (e, batch) in enumerate(zip(estimators, seed_batches)):
-                    own = stages[s][k]
+                    own, model = stages[s][k], e.model_ if auxiliary else None  # None: no loss reads the network
                     with states[s].active(device):
-                        outs[s] = e.after_network(outs[s], batch, ctx)
-                        terms = e._checked_terms(own, own.terms(None, outs[s], batch, ctx))
+                        outs[s] = e.after_network(outs[s], batch, ctxs[s])
+                        if own.after_forward is not None:
+                            own.after_forward(model, batch, outs[s], ctxs[s])
+                        terms = e._checked_terms(own, own.terms(model, outs[s], batch, ctxs[s]))
                     loss = weighted_total(terms, active)
                     sums[s] += term_values(own, terms, loss, device)
                     total = total + loss
@@ -285,11 +296,12 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
                     total.backward()
                     for s, (e, optimizer) in enumerate(zip(estimators, optimizers)):
                         for name, parameter in e.model_.named_parameters():  # unused in this stage: no grad
-                            parameter.grad = None if params[name].grad is None else params[name].grad[s]
+                            if name in params:
+                                parameter.grad = None if params[name].grad is None else params[name].grad[s]
                         optimizer.step()
-                for s, batch in enumerate(seed_batches):
+                for s, (e, batch) in enumerate(zip(estimators, seed_batches)):
                     if stages[s][k].after_step is not None:
-                        stages[s][k].after_step(None, batch, outs[s], ctx)
+                        stages[s][k].after_step(e.model_ if auxiliary else None, batch, outs[s], ctxs[s])
             for schedule in schedules:
                 schedule.step()
             for s in range(size):
@@ -300,7 +312,8 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
     with torch.no_grad():
         for s, e in enumerate(estimators):
             for name, tensor in e.model_.named_buffers():
-                tensor.copy_(buffers[name][s])
+                if name in buffers:
+                    tensor.copy_(buffers[name][s])
     for e in estimators:  # each network its own storage again
         for module in e.model_.modules():
             for name, parameter in module._parameters.items():

@@ -145,6 +145,8 @@ class EAMC(DeepClusterer):
     """
 
     reported_as: ClassVar[str] = "EAMC"
+    trains_seeds_together: ClassVar[bool] = True
+    auxiliary_modules: ClassVar[tuple[str, ...]] = ("discriminators",)
     inference_chunk: ClassVar[int | None] = None  # the attention weights are a mean over the samples
     trainer_defaults: ClassVar[dict[str, Any]] = {"epochs": 500, "batch_size": 100, "lr": 1e-5, "lr_gamma": 1.0}
     parameter_constraints: ClassVar[dict[str, Any]] = {

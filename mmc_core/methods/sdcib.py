@@ -13,6 +13,7 @@ from __future__ import annotations
 from itertools import permutations
 from typing import Any, ClassVar, Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -89,6 +90,8 @@ class SDCIB(DeepClusterer):
     """
 
     reported_as: ClassVar[str] = "SDCIB"
+    trains_seeds_together: ClassVar[bool] = True
+    auxiliary_modules: ClassVar[tuple[str, ...]] = ("critics",)
     default_scaling: ClassVar[str | None] = BY_FEATURE_TYPE  # l2 rows for bags of words, else min-max (label-free)
     ABLATIONS: ClassVar[dict[str, dict]] = {
         "full": {},
@@ -129,10 +132,9 @@ class SDCIB(DeepClusterer):
         return {"compression": self.alpha, "relevance": self.alpha * self.beta,
                 "cluster_consistency": 1 - self.alpha, "feature_consistency": 1 - self.alpha}
 
-    def forward(self, model: nn.Module, batch: Batch, ctx: Ctx) -> dict[str, list]:
-        if len(batch) < 2:
+    def prepare(self, views: list[np.ndarray]) -> None:
+        if len(views) < 2:
             raise ValueError("SDCIB's consistency terms compare views: it needs at least two views.")
-        return model(batch)
 
     def after_forward(self, model: nn.Module, batch: Batch, out: dict[str, list], ctx: Ctx) -> None:
         """Algorithm 1 steps 5-6: one ascent step of every critic on its bound, the encoders' outputs detached."""
