@@ -15,8 +15,11 @@ makes, and batch norm runs seed by seed. On the CPU with one thread (the project
 history and labels then equal its sequential run's bit for bit (tests/test_seeds.py); with several threads or on
 CUDA the kernels may split sums differently: equal within float tolerance. A method opts in with
 `trains_seeds_together`: its loss terms and its `after_network` and `after_step` hooks (run per seed) use the
-forward pass's output and the batch, never the network, and it has no other hooks; networks that differ in structure
-between seeds (DDMC's dominant view is chosen per seed) are trained in groups of equal structure."""
+forward pass's output and the batch, never the stacked network, and it has no other hooks, but for an
+`after_forward` that steps its `auxiliary_modules` (SDCIB's critics, EAMC's discriminators: networks outside the
+forward pass, which stay each seed's own and are run seed by seed, on the seed's slice of the output); networks that
+differ in structure between seeds (DDMC's dominant view is chosen per seed) are trained in groups of equal
+structure."""
 
 from __future__ import annotations
 
