@@ -247,9 +247,9 @@ def per_seed(out: Any, size: int) -> list[Any]:
 
 def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor],
                     generators: Sequence[torch.Generator], states: Sequence[SeedRandomState], progress: bool) -> None:
-    """The trainer's loop (engine.DeepClusterer._fit without hooks) over stacked networks: each seed's parameters
-    train in place in its `model_`; its BatchNorm statistics are copied back at the end, its history kept in
-    `history_`."""
+    """The trainer's loop (engine.DeepClusterer._fit without epoch or before-step hooks) over stacked networks: each
+    seed's parameters train in place in its `model_`; its BatchNorm statistics are copied back at the end, its
+    history kept in `history_`."""
     first, size, n = estimators[0], len(estimators), len(data[0])
     device = first.device_
     auxiliary = tuple(f"{name}." for name in type(first).auxiliary_modules)
@@ -264,6 +264,7 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
         e._check_disable(own)
     records: list[list[dict[str, Any]]] = [[] for _ in estimators]
     ctxs: list[dict[str, Any]] = [{"n_samples": n} for _ in estimators]  # each seed's, kept over the fit as in `fit`
+    models = [e.model_ if auxiliary else None for e in estimators]  # what hooks and terms get (None: never read)
     bar = tqdm(total=sum(s.epochs for s in stages[0]), desc=f"{type(first).__name__} x{size} seeds",
                disable=not progress, unit="epoch")
     for k, stage in enumerate(stages[0]):
@@ -284,12 +285,12 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
                 outs = per_seed(out, size)
                 seed_batches = [Batch([v[s] for v in views], idx[s]) for s in range(size)]
                 for s, (e, batch) in enumerate(zip(estimators, seed_batches)):
-                    own, model = stages[s][k], e.model_ if auxiliary else None  # None: no loss reads the network
+                    own = stages[s][k]
                     with states[s].active(device):
                         outs[s] = e.after_network(outs[s], batch, ctxs[s])
                         if own.after_forward is not None:
-                            own.after_forward(model, batch, outs[s], ctxs[s])
-                        terms = e._checked_terms(own, own.terms(model, outs[s], batch, ctxs[s]))
+                            own.after_forward(models[s], batch, outs[s], ctxs[s])
+                        terms = e._checked_terms(own, own.terms(models[s], outs[s], batch, ctxs[s]))
                     loss = weighted_total(terms, active)
                     sums[s] += term_values(own, terms, loss, device)
                     total = total + loss
@@ -302,9 +303,9 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
                             if name in params:
                                 parameter.grad = None if params[name].grad is None else params[name].grad[s]
                         optimizer.step()
-                for s, (e, batch) in enumerate(zip(estimators, seed_batches)):
+                for s, batch in enumerate(seed_batches):
                     if stages[s][k].after_step is not None:
-                        stages[s][k].after_step(e.model_ if auxiliary else None, batch, outs[s], ctxs[s])
+                        stages[s][k].after_step(models[s], batch, outs[s], ctxs[s])
             for schedule in schedules:
                 schedule.step()
             for s in range(size):
