@@ -131,6 +131,33 @@ def epoch_record(stage: Stage, means: torch.Tensor, weights: Mapping[str, float]
     return record
 
 
+class EpochSelection:
+    """The partitions label-free epoch selection would report, kept while training: per criterion, the last-stage
+    epoch with the lowest value and its labels ("min_total": the minimised total; "min_cluster_loss": the sum of the
+    method's `cluster_loss` terms, the DDC loss the IDMC/DDMC/SDCIB group's code selects its epoch by). The labels
+    are computed only when a criterion improves, in eval mode without gradients, so training is not changed; only
+    for methods whose partition is the argmax of their soft assignments (a K-means readout would refit per epoch)."""
+
+    def __init__(self, method: "DeepClusterer"):
+        self.criteria: dict[str, tuple[str, ...]] = {}
+        if type(method).training_labels is DeepClusterer.training_labels:
+            self.criteria["min_total"] = ("total",)
+            if method.cluster_loss:
+                self.criteria["min_cluster_loss"] = tuple(method.cluster_loss)
+        self.best: dict[str, float] = {}
+        self.chosen: dict[str, dict[str, Any]] = {}
+
+    def update(self, record: Mapping[str, float], epoch: int, labels: Callable[[], np.ndarray]) -> None:
+        """Record epoch `epoch` (counted over all stages) where it lowers a criterion; labels() gives its partition."""
+        partition = None
+        for name, terms in self.criteria.items():
+            value = float(sum(record[t] for t in terms))
+            if value < self.best.get(name, float("inf")):
+                partition = labels() if partition is None else partition
+                self.best[name] = value
+                self.chosen[name] = {"epoch": epoch, "value": value, "labels": np.asarray(partition)}
+
+
 class DeepClusterer(MultiViewClusterer):
     """Base class of the deep methods (the contract is in the module docstring). Class attributes:
     `trainer_defaults` (the method's own defaults of the trainer parameters, e.g. {"batch_size": 256}),
@@ -147,6 +174,7 @@ class DeepClusterer(MultiViewClusterer):
     trains_seeds_together: ClassVar[bool] = False  # seeds of a cell can train as one batched computation
     seeds_apart: ClassVar[str] = "its loss terms use the network"  # why not, where no hook says it
     auxiliary_modules: ClassVar[tuple[str, ...]] = ()  # submodules outside the forward pass, stepped in after_forward
+    cluster_loss: ClassVar[tuple[str, ...]] = ()  # the terms that train the cluster head (the DDC loss of IDMC/DDMC)
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "epochs": Interval(int, 1), "batch_size": Interval(int, 2), "lr": Interval(float, 0, closed="neither"),
         "lr_step": [NoneValue(), Interval(int, 1)], "lr_gamma": Interval(float, 0, 1, closed="right"),
@@ -233,6 +261,14 @@ class DeepClusterer(MultiViewClusterer):
         """The partition of the training data (default: argmax of the soft assignments)."""
         return self.predict_proba_tensor(data).argmax(dim=1).cpu().numpy()
 
+    def labels_now(self, data: list[torch.Tensor]) -> np.ndarray:
+        """The partition of the training data at this point of training, the network left in the mode it was in
+        (an epoch hook that runs the network in train mode must find it so)."""
+        training = self.model_.training
+        labels = self.training_labels(data)
+        self.model_.train(training)
+        return labels
+
     # ----------------------------------------------------------------- training
     def _fit(self, views: list[np.ndarray]) -> None:
         """Train on the views. Labels given to `fit`, if any, only fill ACC/NMI/PUR per epoch in `history_`. The
@@ -245,6 +281,7 @@ class DeepClusterer(MultiViewClusterer):
         records: list[dict[str, Any]] = []
         best_loss, best_state = float("inf"), None
         self.snapshots_: dict[int, np.ndarray] = {}
+        selection = EpochSelection(self)
         bar = tqdm(total=sum(s.epochs for s in stages), desc=type(self).__name__, disable=not self.progress,
                    unit="epoch")
         for stage in stages:
@@ -264,6 +301,8 @@ class DeepClusterer(MultiViewClusterer):
                 records.append(record)
                 if self.selection == "min_loss" and stage is stages[-1] and record["total"] < best_loss:
                     best_loss, best_state = record["total"], copy.deepcopy(self.model_.state_dict())
+                if stage is stages[-1]:
+                    selection.update(record, len(records) - 1, lambda: self.labels_now(data))
                 bar.update()
                 bar.set_postfix_str(f"{stage.name} loss {record['total']:.4f}")
         bar.close()
@@ -271,6 +310,7 @@ class DeepClusterer(MultiViewClusterer):
         if best_state is not None:
             self.model_.load_state_dict(best_state)
         self.history_ = pd.DataFrame.from_records(records)
+        self.epoch_labels_ = selection.chosen
         self.labels_ = self.training_labels(data)
         self.after_fit(views)
 

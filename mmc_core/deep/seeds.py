@@ -38,7 +38,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten, tree_unflatten
 from tqdm.auto import tqdm
 
-from .engine import Batch, DeepClusterer, epoch_record, index_batches, term_values, weighted_total
+from .engine import Batch, DeepClusterer, EpochSelection, epoch_record, index_batches, term_values, weighted_total
 
 
 # ----------------------------------------------------------------- exact batched operations
@@ -263,6 +263,7 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
     for e, own in zip(estimators, stages):
         e._check_disable(own)
     records: list[list[dict[str, Any]]] = [[] for _ in estimators]
+    selections = [EpochSelection(e) for e in estimators]
     ctxs: list[dict[str, Any]] = [{"n_samples": n} for _ in estimators]  # each seed's, kept over the fit as in `fit`
     models = [e.model_ if auxiliary else None for e in estimators]  # what hooks and terms get (None: never read)
     bar = tqdm(total=sum(s.epochs for s in stages[0]), desc=f"{type(first).__name__} x{size} seeds",
@@ -311,6 +312,9 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
             for s in range(size):
                 records[s].append({"stage": stage.name, "epoch": epoch,
                                    **epoch_record(stage, sums[s] / len(batches), weights)})
+                if k == len(stages[0]) - 1:
+                    selections[s].update(records[s][-1], len(records[s]) - 1,
+                                         lambda s=s: _labels_now(estimators[s], s, buffers, data))
             bar.update()
     bar.close()
     with torch.no_grad():
@@ -323,5 +327,17 @@ def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor
             for name, parameter in module._parameters.items():
                 if parameter is not None:
                     module._parameters[name] = nn.Parameter(parameter.detach().clone(), parameter.requires_grad)
-    for e, rows in zip(estimators, records):
+    for e, rows, selection in zip(estimators, records, selections):
         e.history_ = pd.DataFrame.from_records(rows)
+        e.epoch_labels_ = selection.chosen
+
+
+def _labels_now(estimator: DeepClusterer, s: int, buffers: dict[str, torch.Tensor],
+                data: list[torch.Tensor]) -> np.ndarray:
+    """Seed s's partition mid-training: its parameters are views of the stack already; its buffers (BatchNorm
+    statistics) are copied from the stack first."""
+    with torch.no_grad():
+        for name, tensor in estimator.model_.named_buffers():
+            if name in buffers:
+                tensor.copy_(buffers[name][s])
+    return estimator.labels_now(data)

@@ -18,7 +18,7 @@ import numpy as np
 from ..metrics import evaluate
 from ..data.tasks import image_set
 from ..paths import REFERENCE_CONCEPT_RUNS_DIR, REFERENCE_RUNS_DIR
-from .runner import RunSpec
+from .runner import RunSpec, partition_fields
 
 PROVENANCE_KEYS = ("commit", "profile", "epochs_trained", "device", "threads", "wall_seconds", "packages")
 SCORES = ("acc", "nmi", "pur", "ari", "ri", "f")
@@ -61,7 +61,8 @@ def ship(cache_dir: str | Path, store: str | Path = REFERENCE_RUNS_DIR, profile:
 
 def audit_record(path: Path, record: dict[str, Any], root: Path, labels: np.ndarray | None) -> list[str]:
     """What is wrong with one record (empty: nothing): filed under another run's path, scores that do not follow
-    from its labels (when the dataset's labels are given), outputs named but not recorded, incomplete provenance."""
+    from its labels (when the dataset's labels are given), partition fields (clusters used, sizes) missing or not
+    those of its labels, outputs named but not recorded, incomplete provenance."""
     problems = []
     spec = spec_of(record)
     if spec.cache_path(root) != path:
@@ -74,6 +75,13 @@ def audit_record(path: Path, record: dict[str, Any], root: Path, labels: np.ndar
     missing = [k for k in PROVENANCE_KEYS if k not in record.get("provenance", {})]
     if missing:
         problems.append(f"provenance lacks {missing}")
+    if "labels" in record and "clusters_used" in record:
+        expected = partition_fields(record["labels"], record.get("n_clusters", 0))
+        off = {k: (record.get(k), v) for k, v in expected.items() if record.get(k) != v}
+        if off:
+            problems.append(f"partition fields do not follow from its labels (stored, recomputed): {off}")
+    elif "labels" in record:
+        problems.append("records no partition fields (n_clusters, clusters_used, cluster_sizes)")
     if labels is not None:
         pred = np.asarray(record["labels"])
         if len(pred) != len(labels):

@@ -2,8 +2,8 @@
 
 Each notebook saves a *section*: its comparison with the papers (long form: one reported cell a row), its own
 mean ± std table, and optionally claims with verdicts. `build_report` opens with a per-paper summary, then the
-claims, each section's cells in the papers' layout, the figures, the provenance of the runs, and each
-interpretation once.
+claims, the runs whose partitions use fewer clusters than asked for, each section's cells in the papers' layout, the
+figures, the provenance of the runs, and each interpretation once.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ import pandas as pd
 
 from ..io import atomic_write, atomic_write_text
 from ..paths import results_dir
-from .tables import NOT_COMPARED
+from .runner import with_partition_fields
+from .tables import COMPARED, NOT_COMPARED
+from .uncertainty import FAILS, HOLDS, INCONCLUSIVE, NOT_DECIDED
+from .verdicts import delta_text
 
 SECTIONS_DIR = "sections"
 
@@ -117,13 +120,15 @@ def summary_table(comparisons: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFra
         count = lambda frame, col, value: int((frame[col] == value).sum()) if not frame.empty else 0
         rows.append({
             "paper": paper,
-            "cells compared": sum(count(comp, "verdict", v) for v in ("within tolerance", "better", "worse")),
+            "cells compared": sum(count(comp, "verdict", v) for v in COMPARED),
             "within tolerance": count(comp, "verdict", "within tolerance"), "better": count(comp, "verdict", "better"),
-            "worse": count(comp, "verdict", "worse"), "data absent": count(comp, "verdict", "data absent"),
+            "worse": count(comp, "verdict", "worse"), "inconclusive cells": count(comp, "verdict", INCONCLUSIVE),
+            "data absent": count(comp, "verdict", "data absent"),
             "weights absent": count(comp, "verdict", "weights absent"),
             "not run": count(comp, "verdict", "not run"), "smoke: not compared": count(comp, "verdict", NOT_COMPARED),
-            "claims hold": count(cl, "verdict", "holds"), "do not hold": count(cl, "verdict", "does not hold"),
-            "mixed": count(cl, "verdict", "mixed"), "untestable here": count(cl, "verdict", "not testable here"),
+            "claims hold": count(cl, "verdict", HOLDS), "do not hold": count(cl, "verdict", FAILS),
+            "inconclusive": count(cl, "verdict", INCONCLUSIVE), "not decided": count(cl, "verdict", NOT_DECIDED),
+            "untestable here": count(cl, "verdict", "not testable here"),
         })
     return pd.DataFrame(rows)
 
@@ -132,7 +137,7 @@ def paper_layout(comparison: pd.DataFrame) -> list[str]:
     """A section's compared cells in the paper's layout: per (table, dataset) one Markdown table, methods as rows,
     per metric printed | ours ± std (n) | Δ points; absent datasets and rows not run collapsed into one line each."""
     lines = []
-    ran = comparison[comparison.verdict.isin(("within tolerance", "better", "worse", NOT_COMPARED))]
+    ran = comparison[comparison.verdict.isin((*COMPARED, NOT_COMPARED))]
     for (table, dataset), cells in ran.groupby(["table", "dataset"], sort=False):
         out = pd.DataFrame(index=pd.Index(dict.fromkeys(
             f"{m} [{v}]" if v else m for m, v in zip(cells.method, cells.variant)), name="row"))
@@ -140,9 +145,14 @@ def paper_layout(comparison: pd.DataFrame) -> list[str]:
             row, metric = (f"{c.method} [{c.variant}]" if c.variant else c.method), c.metric.upper()
             out.loc[row, f"{metric} printed"] = f"{c.reported:.3f}"
             out.loc[row, f"{metric} ours"] = f"{c.reproduced:.3f} ± {0.0 if pd.isna(c.std) else c.std:.3f} ({int(c.n_seeds)})"
-            out.loc[row, f"{metric} Δ"] = f"{100 * c.diff:+.1f}" + ("" if c.verdict != "worse" else " ✗")
-        lines += [f"**{table} table, {dataset}** (ours: mean ± std over seeds (seeds); Δ in points, ✗ worse "
-                  "than the tolerance)", "", out.fillna("").reset_index().to_markdown(index=False, disable_numparse=True), ""]
+            mark = {"worse": " ✗", INCONCLUSIVE: " ?"}.get(c.verdict, "")
+            out.loc[row, f"{metric} Δ"] = delta_text(c.diff, getattr(c, "diff_low", float("nan")),
+                                                     getattr(c, "diff_high", float("nan"))) + mark
+            if getattr(c, "collapsed", ""):
+                out.loc[row, "⚠ partitions"] = c.collapsed
+        lines += [f"**{table} table, {dataset}** (ours: mean ± std over seeds (seeds); Δ in points with its 95% "
+                  "interval; ✗ worse than the tolerance, ? inconclusive; ⚠ runs using fewer clusters than asked)",
+                  "", out.fillna("").reset_index().to_markdown(index=False, disable_numparse=True), ""]
     absent = sorted(set(comparison.loc[comparison.verdict == "data absent", "dataset"]))
     if absent:
         lines += [f"Data absent here: {', '.join(absent)} — `python -m mmc_core datasets` says how to obtain each; "
@@ -157,6 +167,33 @@ def paper_layout(comparison: pd.DataFrame) -> list[str]:
                          for r in missing.itertuples())
         lines += [f"Not run (data here, no run in this profile): {rows}.", ""]
     return lines
+
+
+def degenerate_partitions(records: list[dict]) -> pd.DataFrame:
+    """Per method and dataset whose runs do not all use the k clusters asked for: runs, how many use fewer, and the
+    clusters used (min / median / max) — a collapsed partition with a plausible ACC is a defect until explained."""
+    rows = pd.DataFrame([{"method": r.get("method_label", r["method"]), "dataset": r["dataset"],
+                          "k": r["n_clusters"], "used": r["clusters_used"]}
+                         for r in map(with_partition_fields, records) if "clusters_used" in r])
+    if rows.empty:
+        return rows
+    grouped = rows.groupby(["method", "dataset", "k"], sort=True).used
+    table = pd.DataFrame({"runs": grouped.size(), "runs using < k": grouped.apply(lambda u: int((u < u.name[2]).sum())),
+                          "clusters used (min / median / max)": grouped.agg(
+                              lambda u: f"{u.min()} / {u.median():g} / {u.max()}")}).reset_index()
+    return table[table["runs using < k"] > 0].reset_index(drop=True)
+
+
+def partition_lines(records: list[dict]) -> list[str]:
+    """The report's section on degenerate partitions."""
+    table = degenerate_partitions(records)
+    cells = len({(r.get("method"), r["dataset"]) for r in records if "labels" in r})
+    if table.empty:
+        return [f"Every run of every method x dataset cell ({cells}) uses all k clusters.", ""]
+    return [f"Runs whose partition uses fewer clusters than the k asked for ({len(table)} of {cells} method x dataset "
+            "cells; the other cells use all k in every run). Their rows are flagged ⚠ in every table; a collapsed "
+            "partition caps ACC well below what the same features allow.", "",
+            table.to_markdown(index=False), ""]
 
 
 def provenance_lines(records: list[dict]) -> list[str]:
@@ -175,6 +212,29 @@ def provenance_lines(records: list[dict]) -> list[str]:
             f"{', '.join(map(str, sorted(set(prov.threads))))}; machine: {', '.join(sorted(set(prov.machine)))}",
             "- packages: " + "; ".join(", ".join(f"{k} {v}" for k, v in row.items()) for row in
                                        packages.to_dict(orient="records")), ""]
+
+
+def baseline_departure_lines(width: int = 100) -> list[str]:
+    """The section "Baselines: departures from the authors' code", written from silent_choices.SILENT_CHOICES: per
+    baseline, one bullet per departure (choice: ours; authors'; why), wrapped to `width` columns."""
+    import textwrap
+
+    from .silent_choices import baseline_departures
+
+    table = baseline_departures()
+    lines = ["## Baselines: departures from the authors' code", "",
+             *textwrap.wrap("Where a baseline differs from its authors' public code (EAMC: from the re-implementation "
+                            "built on code its authors sent), and where a check against that code made us follow it "
+                            "(authors' \"the same\"), as listed in `mmc_core/experiments/silent_choices.py`; each is "
+                            "fixed before any run and not studied. The class docstrings give the details.",
+                            width, break_on_hyphens=False), ""]
+    for method, rows in table.groupby("method", sort=False):
+        lines.append(f"**{method}**")
+        for choice, ours, authors, why in rows[["choice", "ours", "authors'", "why"]].itertuples(index=False):
+            lines.append(textwrap.fill(f"- {choice}: ours {ours}; authors' {authors}; why: {why}", width,
+                                       subsequent_indent="  ", break_on_hyphens=False))
+        lines.append("")
+    return lines
 
 
 def report_records(root: Path, profiles: list[str]) -> list[dict]:
@@ -216,6 +276,7 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
     lines += ["## Summary", "", summary_table(comparisons, claims).to_markdown(index=False), ""]
     if not claims.empty:
         lines += ["## Claims", "", claims.drop(columns="section").to_markdown(index=False), ""]
+    lines += ["## Degenerate partitions", ""] + partition_lines(records or [])
     ledgers = all_ledgers(root)
     if not ledgers.empty:
         lines += ["## Readings ledger", "", LEDGER_INTRO, "", ledgers.to_markdown(index=False), ""]
@@ -248,6 +309,7 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
             for png in sorted(paper_dir.glob("*.png")):
                 rel = png.relative_to(figures_root)
                 lines += [f"![{rel.with_suffix('')}](figures/{rel}) ", f"`{rel.with_suffix('')}` (.png, .pdf)", ""]
+    lines += baseline_departure_lines()
     lines += ["## Provenance", ""] + provenance_lines(records or [])
     if interpretations:
         lines += ["## Interpretations", ""]

@@ -181,10 +181,38 @@ def _record(spec: RunSpec, model: Any, pred: np.ndarray, seconds: float, start: 
         "seconds": seconds,
         "n_samples": int(len(labels)),
         **evaluate(labels, pred),
+        **partition_fields(pred, model.n_clusters),
         "labels": np.asarray(pred).tolist(),
+        **training_record(model),
         **({"output_data": extras} if extras else {}),
         "provenance": run_provenance(model, profile, time.perf_counter() - start),
     }
+
+
+def partition_fields(labels: Sequence[int] | np.ndarray, n_clusters: int) -> dict[str, Any]:
+    """What a partition uses of the k clusters asked for: k, how many clusters hold a sample, and each cluster's
+    size (index = cluster label). A run with clusters_used < n_clusters is flagged wherever it is shown."""
+    sizes = np.bincount(np.asarray(labels, dtype=np.int64), minlength=n_clusters)
+    return {"n_clusters": int(n_clusters), "clusters_used": int((sizes > 0).sum()), "cluster_sizes": sizes.tolist()}
+
+
+LABEL_SCORES = ("acc", "nmi", "pur")  # per-epoch scores a history holds when labels were given: not training data
+
+
+def training_record(model: Any) -> dict[str, Any]:
+    """A deep run's training as the reporting protocols need it: the per-epoch loss terms and total
+    (`loss_history`) and, per label-free epoch-selection criterion (engine.EpochSelection), the epoch chosen and its
+    partition (`epoch_labels`); nothing for a method without a training history."""
+    history = getattr(model, "history_", None)
+    if history is None:
+        return {}
+    out: dict[str, Any] = {"loss_history": history.drop(columns=[c for c in LABEL_SCORES if c in history])
+                           .to_dict("records")}
+    chosen = getattr(model, "epoch_labels_", {})
+    if chosen:
+        out["epoch_labels"] = {name: {"epoch": int(c["epoch"]), "value": float(c["value"]),
+                                      "labels": np.asarray(c["labels"]).tolist()} for name, c in chosen.items()}
+    return out
 
 
 def cells_together(specs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[RunSpec]]:
@@ -237,6 +265,14 @@ def read_record(spec: Any, path: Path) -> dict[str, Any]:
         raise ValueError(f"Run record {path} is not the run it is filed under (expected {expected}, found "
                          f"{found}); delete it to recompute the run.")
     return record
+
+
+def with_partition_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """A record with its partition fields (`partition_fields`), computed from its stored labels where a record
+    written before they existed lacks them (k from the registry)."""
+    if "clusters_used" in record or "labels" not in record:
+        return record
+    return {**record, **partition_fields(record["labels"], get_entry(record["dataset"])["clusters"])}
 
 
 DASK_ENV = "MMC_DASK_SCHEDULER"
@@ -308,7 +344,7 @@ def run_grid(
     for spec in specs:
         path = spec.cache_path(cache) if cache else None
         if path is not None and path.exists():
-            done.append(read_record(spec, path))
+            done.append(with_partition_fields(read_record(spec, path)))
         else:
             todo.append(spec)
     if not compute:
@@ -334,5 +370,6 @@ def run_grid(
             bar.update(len(results))
     frame = label_runs(pd.DataFrame(done), specs)
     if not keep_labels:
-        frame = frame.drop(columns=[c for c in ("labels", "output_data") if c in frame])
+        bulky = ("labels", "output_data", "epoch_labels", "loss_history", "cluster_sizes")
+        frame = frame.drop(columns=[c for c in bulky if c in frame])
     return frame

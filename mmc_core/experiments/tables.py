@@ -12,19 +12,30 @@ from ..data import DatasetUnavailable, load_dataset
 from ..dominance import choose_dominant
 from ..metrics import METRICS
 from ..preprocessing import scale_views
+from .uncertainty import INCONCLUSIVE, Row, cell_outcome
 
 ORACLE_BEST_VIEW = "best view (oracle: picked by ACC against labels)"
 
 NOT_COMPARED = "smoke: not compared"
-VERDICTS = ("within tolerance", "better", "worse", NOT_COMPARED, "data absent", "not run", "reported only")
+COMPARED = ("within tolerance", "better", "worse", INCONCLUSIVE)
+VERDICTS = (*COMPARED, NOT_COMPARED, "data absent", "not run", "reported only")
 
 
-def cell_verdict(diff: float, tolerance: float | None) -> str:
-    """The verdict on one reproduced cell, diff = reproduced - printed: within the profile's tolerance, better or
-    worse; no tolerance (the smoke profile) compares nothing."""
+def cell_verdict(mean: float, std: float, n: int, printed: float, tolerance: float | None
+                 ) -> tuple[str, float, float]:
+    """The verdict on one reproduced cell (uncertainty.cell_outcome: the 95% interval of our mean over n seeds
+    inside printed +- tolerance, wholly below or above it, or neither: inconclusive) and the interval of ours -
+    printed; no tolerance (the smoke profile) compares nothing."""
     if tolerance is None:
-        return NOT_COMPARED
-    return "within tolerance" if abs(diff) <= tolerance else ("better" if diff > 0 else "worse")
+        return NOT_COMPARED, np.nan, np.nan
+    return cell_outcome(Row("", mean, std, int(n)), printed, tolerance)
+
+
+def collapse_note(runs_collapsed: float, n_seeds: float, min_used: float, k: float) -> str:
+    """'3/20 runs < 8 clusters (min 5)' for a row whose runs use fewer clusters than asked for, else ''."""
+    if not runs_collapsed or pd.isna(runs_collapsed):
+        return ""
+    return f"{int(runs_collapsed)}/{int(n_seeds)} runs < {int(k)} clusters (min {int(min_used)})"
 
 
 def _variant(row: pd.Series) -> str:
@@ -55,6 +66,11 @@ def summarize(results: pd.DataFrame, metrics: tuple[str, ...] = METRICS) -> pd.D
     out.columns = [f"{m}_{stat}" for m, stat in out.columns]
     out["n_seeds"] = grouped.size()
     out["seconds_mean"] = grouped["seconds"].mean()
+    if "clusters_used" in df:  # degenerate partitions: runs that use fewer clusters than asked for
+        df["_collapsed"] = df.clusters_used < df.n_clusters
+        out["runs_collapsed"] = df.groupby(keys, sort=False)["_collapsed"].sum().astype(int)
+        out["min_clusters_used"] = grouped["clusters_used"].min()
+        out["n_clusters"] = grouped["n_clusters"].max()
     return out.reset_index()
 
 
@@ -98,7 +114,8 @@ def compare(
     implemented: set[str] | None = None,
     available: set[str] | None = None,
 ) -> pd.DataFrame:
-    """Every reported cell next to its reproduction: difference (reproduced - reported) and a verdict.
+    """Every reported cell next to its reproduction: difference (reproduced - reported), its 95% interval over the
+    seeds, a verdict (cell_verdict) and, where some of the row's runs use fewer clusters than asked for, a note.
 
     implemented: method labels this artifact can run (others are "reported only"); available: datasets present
     here (others are "data absent"); a cell that could run but was not part of this grid is "not run".
@@ -108,13 +125,15 @@ def compare(
     index = {(r.dataset, r.method_label, r.row): r for r in ours.itertuples()} if not ours.empty else {}
     records = []
     for r in reported.itertuples():
-        mean = std = np.nan
-        n = 0
+        mean = std = low = high = np.nan
+        n, collapsed = 0, ""
         hit = index.get((r.dataset, r.method, getattr(r, "variant", "") or ""))
         if hit is not None and f"{r.metric}_mean" in ours.columns:
             mean, std, n = getattr(hit, f"{r.metric}_mean"), getattr(hit, f"{r.metric}_std"), hit.n_seeds
             diff = mean - r.value
-            verdict = cell_verdict(diff, tolerance)
+            verdict, low, high = cell_verdict(mean, std, n, r.value, tolerance)
+            collapsed = collapse_note(getattr(hit, "runs_collapsed", 0), n, getattr(hit, "min_clusters_used", 0),
+                                      getattr(hit, "n_clusters", 0))
         elif implemented is not None and r.method not in implemented:
             diff, verdict = np.nan, "reported only"
         elif available is not None and r.dataset not in available:
@@ -124,8 +143,8 @@ def compare(
         records.append({
             "paper": r.paper, "table": r.table, "dataset": r.dataset, "method": r.method,
             "variant": getattr(r, "variant", ""), "metric": r.metric, "reported": r.value,
-            "reproduced": mean, "std": std, "n_seeds": n, "diff": diff, "verdict": verdict,
-            "erratum": bool(getattr(r, "erratum", False)),
+            "reproduced": mean, "std": std, "n_seeds": n, "diff": diff, "diff_low": low, "diff_high": high,
+            "verdict": verdict, "collapsed": collapsed, "erratum": bool(getattr(r, "erratum", False)),
         })
     return pd.DataFrame.from_records(records)
 

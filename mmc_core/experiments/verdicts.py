@@ -10,19 +10,32 @@ import pandas as pd
 UNCOMPARED = ("data absent", "reported only", "not run", "weights absent", "random weights: not compared")
 
 
+def delta_text(diff: float, low: float, high: float) -> str:
+    """ours - printed in points with its 95% interval: '-11.7 [-14.0, -9.4]' ('-11.7 [n<2]' without one)."""
+    if pd.isna(low):
+        return f"{100 * diff:+.1f} [n<2]"
+    return f"{100 * diff:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}]"
+
+
 def cell_table(comparison: pd.DataFrame) -> pd.DataFrame:
-    """The compared cells of a comparison (experiments.compare), formatted: one row a printed cell."""
+    """The compared cells of a comparison (experiments.compare), formatted: one row a printed cell, with the 95%
+    interval of the difference and, when some of a row's runs use fewer clusters than asked for, a column saying so."""
     done = comparison[~comparison.verdict.isin(UNCOMPARED)]
-    return pd.DataFrame({
+    low = done["diff_low"] if "diff_low" in done else pd.Series(float("nan"), index=done.index)
+    high = done["diff_high"] if "diff_high" in done else low
+    table = pd.DataFrame({
         "dataset": done.dataset,
         "row": [f"{m} [{v}]" if v else m for m, v in zip(done.method, done.variant.fillna(""))],
         "metric": done.metric.str.upper(),
         "printed": done.reported.map("{:.3f}".format),
         "ours": [f"{m:.3f} ± {0.0 if pd.isna(s) else s:.3f} (n={int(n)})" for m, s, n in
                  zip(done.reproduced, done["std"], done.n_seeds)],
-        "Δ points": (100 * done["diff"]).map("{:+.1f}".format),
+        "Δ points [95% CI]": [delta_text(d, lo, hi) for d, lo, hi in zip(done["diff"], low, high)],
         "verdict": done.verdict,
     })
+    if "collapsed" in done and done.collapsed.fillna("").astype(bool).any():
+        table["degenerate partitions"] = done.collapsed.fillna("")
+    return table
 
 
 def verdict_table(comparison: pd.DataFrame | None = None, claims: pd.DataFrame | None = None) -> str:

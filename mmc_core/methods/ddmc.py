@@ -103,6 +103,7 @@ class DDMC(DeepClusterer):
     default_scaling: ClassVar[str | None] = BY_FEATURE_TYPE  # l2 rows for bags of words, else min-max (label-free)
     trainer_defaults: ClassVar[dict[str, Any]] = {"batch_size": 256}
     trains_seeds_together: ClassVar[bool] = True
+    cluster_loss: ClassVar[tuple[str, ...]] = ("ddc_1", "ddc_2", "ddc_3")
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "dominant": [NoneValue(), Interval(int, 0)], "alpha": Interval(float, 0), "beta": Interval(float, 0),
         "combine": Options(COMBINE), "gamma": Interval(float, 0), "tau": Interval(float, 0, closed="neither"),

@@ -74,6 +74,7 @@ class IDMC(DeepClusterer):
 
     reported_as: ClassVar[str] = "IDMC"
     trains_seeds_together: ClassVar[bool] = True
+    cluster_loss: ClassVar[tuple[str, ...]] = ("ddc_1", "ddc_2", "ddc_3")
     default_scaling: ClassVar[str | None] = "minmax"
     ABLATIONS: ClassVar[dict[str, tuple[str, ...]]] = {
         "w/o L_recon": ("recon",),

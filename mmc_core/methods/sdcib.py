@@ -91,6 +91,7 @@ class SDCIB(DeepClusterer):
 
     reported_as: ClassVar[str] = "SDCIB"
     trains_seeds_together: ClassVar[bool] = True
+    cluster_loss: ClassVar[tuple[str, ...]] = ("cluster_consistency",)  # IIC: trains the cluster head
     auxiliary_modules: ClassVar[tuple[str, ...]] = ("critics",)
     default_scaling: ClassVar[str | None] = BY_FEATURE_TYPE  # l2 rows for bags of words, else min-max (label-free)
     ABLATIONS: ClassVar[dict[str, dict]] = {

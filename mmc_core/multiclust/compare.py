@@ -23,7 +23,7 @@ def compare_concepts(summary: pd.DataFrame | None, reported: pd.DataFrame, toler
     index = {(r.dataset, r.method_label, r.concept.lower()): r for r in rows}
     records = []
     for r in reported.itertuples():
-        mean = std = diff = np.nan
+        mean = std = diff = low = high = np.nan
         n = 0
         hit = index.get((r.dataset, r.method, str(r.variant).lower()))
         if r.method not in implemented:
@@ -37,8 +37,11 @@ def compare_concepts(summary: pd.DataFrame | None, reported: pd.DataFrame, toler
         else:
             mean, std, n = hit.nmi_mean, hit.nmi_std, hit.n_seeds
             diff = mean - r.value
-            verdict = "random weights: not compared" if weights == "random" else cell_verdict(diff, tolerance)
+            verdict = "random weights: not compared"
+            if weights != "random":
+                verdict, low, high = cell_verdict(mean, std, n, r.value, tolerance)
         records.append({"paper": r.paper, "table": r.table, "dataset": r.dataset, "method": r.method,
                         "variant": r.variant, "metric": r.metric, "reported": r.value, "reproduced": mean,
-                        "std": std, "n_seeds": n, "diff": diff, "verdict": verdict, "erratum": False})
+                        "std": std, "n_seeds": n, "diff": diff, "diff_low": low, "diff_high": high,
+                        "verdict": verdict, "collapsed": "", "erratum": False})
     return pd.DataFrame.from_records(records)

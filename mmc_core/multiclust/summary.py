@@ -18,7 +18,8 @@ def summarize_concepts(results: pd.DataFrame) -> pd.DataFrame:
     frame = results.assign(other=other_concept_nmi(results))
     grouped = frame.groupby(["dataset", "label", "method_label", "concept"], sort=False)
     out = grouped.agg(nmi_mean=("nmi", "mean"), nmi_std=("nmi", "std"), ri_mean=("ri", "mean"), ri_std=("ri", "std"),
-                      other_nmi_mean=("other", "mean"), n_seeds=("seed", "nunique"), seconds=("seconds", "mean"))
+                      other_nmi_mean=("other", "mean"), other_nmi_std=("other", "std"),
+                      n_seeds=("seed", "nunique"), seconds=("seconds", "mean"))
     return out.reset_index()
 
 

@@ -1,0 +1,127 @@
+"""The papers' reporting protocol as readings: which partition a run reports, how N runs become one number, and how
+NMI is normalised — computed from stored runs (their per-epoch losses and label-free epoch choices), plus the
+training-schedule readings of the group's public code, which need runs of their own.
+
+Our runs report the last epoch's partition, as the mean over seeds, with arithmetic-mean NMI. The public code of the
+IDMC/DDMC/SDCIB group keeps, per run, the epoch with the lowest DDC (cluster) loss and reports the best of 20 runs by
+that loss; it trains with batch 100, multiplies the learning rate by 0.1 at epoch 50, has no BatchNorm in its
+encoders and normalises NMI by the geometric mean. A public review of a sibling paper of the group reads "best of 20
+runs by ACC": that selection uses the labels, so it is shown as an *oracle*, beside the print, never adopted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import normalized_mutual_info_score
+
+from ..metrics import evaluate
+from .silent_choices import Reading
+
+LABEL_FREE, ORACLE = "label-free", "oracle (by labels, not adopted)"
+LAST, MIN_TOTAL, MIN_CLUSTER = "last epoch", "min_total", "min_cluster_loss"
+PARTITIONS = {LAST: "last epoch (ours)", MIN_TOTAL: "epoch of lowest total loss",
+              MIN_CLUSTER: "epoch of lowest cluster (DDC) loss"}
+# The group's training schedule, one change at a time from ours (their own runs: `training_specs`)
+TRAINING_READINGS = (
+    Reading("batch 100", params={"batch_size": 100}),
+    Reading("lr x0.1 at epoch 50", params={"lr_step": 50, "lr_gamma": 0.1}),
+    Reading("no BatchNorm", params={"batchnorm": False}),
+)
+OURS = "our schedule"
+
+
+@dataclass(frozen=True)
+class Scores:
+    acc: float
+    nmi: float
+    nmi_geometric: float
+
+
+def partition(record: Mapping[str, Any], which: str) -> np.ndarray | None:
+    """The labels a run reports under `which` (LAST, MIN_TOTAL, MIN_CLUSTER); None when the record does not keep
+    that epoch (a run made before records kept it, or a method without that criterion)."""
+    if which == LAST:
+        return np.asarray(record["labels"])
+    kept = record.get("epoch_labels")
+    chosen = kept.get(which) if isinstance(kept, Mapping) else None
+    return None if chosen is None else np.asarray(chosen["labels"])
+
+
+def scores(truth: np.ndarray, labels: np.ndarray) -> Scores:
+    """ACC, NMI (arithmetic normalisation, ours) and NMI normalised by the geometric mean (the group's code)."""
+    return Scores(evaluate(truth, labels)["acc"], normalized_mutual_info_score(truth, labels),
+                  normalized_mutual_info_score(truth, labels, average_method="geometric"))
+
+
+def final_loss(record: Mapping[str, Any]) -> float:
+    return float(record["loss_history"][-1]["total"])
+
+
+def _row(reading: str, how: str, selection: str, values: Sequence[Scores], n: int, printed: Mapping[str, float],
+         epochs: str = "") -> dict[str, Any]:
+    acc = np.asarray([v.acc for v in values])
+    nmi = np.asarray([v.nmi for v in values])
+    geo = np.asarray([v.nmi_geometric for v in values])
+    std = (lambda a: f" ± {a.std(ddof=1):.3f}") if len(values) > 1 else (lambda a: "")
+    row = {"reading": reading, "reported as": how, "selection": selection, "runs": n,
+           "ACC": f"{acc.mean():.3f}{std(acc)}", "NMI": f"{nmi.mean():.3f}{std(nmi)}",
+           "NMI (geometric)": f"{geo.mean():.3f}{std(geo)}", "epochs chosen": epochs}
+    if "acc" in printed:
+        row["ACC - printed"] = round(float(acc.mean() - printed["acc"]), 3)
+    if "nmi" in printed:
+        row["NMI (geom.) - printed"] = round(float(geo.mean() - printed["nmi"]), 3)
+    return row
+
+
+def protocol_rows(records: Sequence[Mapping[str, Any]], truth: np.ndarray, printed: Mapping[str, float],
+                  reading: str = OURS, full: bool = True) -> list[dict[str, Any]]:
+    """One cell's runs (its seeds) read under each reporting protocol: mean over seeds of each epoch choice, best of N
+    by final loss and by the lowest cluster loss (the group's rule: label-free), best of N by ACC (oracle).
+    full=False: only our reading (last epoch, mean) and the group's rule."""
+    records = sorted(records, key=lambda r: r["seed"])
+    n = len(records)
+    rows = []
+    for which, name in PARTITIONS.items():
+        if not full and which != LAST:
+            continue
+        parts = [partition(r, which) for r in records]
+        if any(p is None for p in parts):
+            continue
+        epochs = "" if which == LAST else _epochs([r["epoch_labels"][which]["epoch"] for r in records])
+        rows.append(_row(reading, f"{name}, mean over seeds", LABEL_FREE, [scores(truth, p) for p in parts], n,
+                         printed, epochs))
+    if n > 1 and all(isinstance(r.get("loss_history"), list) for r in records) and full:
+        best = min(records, key=final_loss)
+        rows.append(_row(reading, f"best of {n} runs by final loss (last epoch)", LABEL_FREE,
+                         [scores(truth, partition(best, LAST))], n, printed))
+    if n > 1 and all(partition(r, MIN_CLUSTER) is not None for r in records):
+        best = min(records, key=lambda r: r["epoch_labels"][MIN_CLUSTER]["value"])
+        rows.append(_row(reading, f"best of {n} runs by lowest cluster loss, at that epoch (the group's code)",
+                         LABEL_FREE, [scores(truth, partition(best, MIN_CLUSTER))], n, printed,
+                         str(best["epoch_labels"][MIN_CLUSTER]["epoch"])))
+    if n > 1 and full:
+        best = max(records, key=lambda r: scores(truth, partition(r, LAST)).acc)
+        rows.append(_row(reading, f"best of {n} runs by ACC (last epoch)", ORACLE,
+                         [scores(truth, partition(best, LAST))], n, printed))
+    return rows
+
+
+def _epochs(epochs: Sequence[int]) -> str:
+    """'median 61 (range 12-99)' of the epochs a criterion chose (counted from 0)."""
+    e = np.asarray(epochs)
+    return f"median {np.median(e):g} (range {e.min()}-{e.max()})"
+
+
+def protocol_ledger(results: pd.DataFrame, truth: np.ndarray, printed: Mapping[str, float]) -> pd.DataFrame:
+    """Every reading's rows: the runs labelled OURS (our schedule) under every reporting protocol, then each training
+    reading (runs labelled by TRAINING_READINGS names) as the mean over seeds and under the group's rule. results: a
+    run grid kept with its labels (run_grid(..., keep_labels=True)), one cell per label."""
+    rows = []
+    for label, runs in results.groupby("label", sort=False):
+        records = runs.to_dict("records")
+        rows += protocol_rows(records, truth, printed, label, full=label == OURS)
+    return pd.DataFrame(rows)
