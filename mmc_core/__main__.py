@@ -29,12 +29,44 @@ def _parse_params(items: list[str]) -> dict:
     return params
 
 
+LISTING_WIDTH = 100  # `datasets` prints within this many columns
+
+
+def format_datasets(table: pd.DataFrame, data_dir: str, sources: bool = False, width: int = LISTING_WIDTH) -> str:
+    """The `datasets` listing of list_datasets(): one row per dataset (papers, n, k, view dims or an image set's
+    clusterings, whether it is here), then how to obtain each dataset absent (every dataset with `sources`), wrapped
+    so that no line is longer than `width`."""
+    import textwrap
+
+    def cell(value: object) -> str:
+        return "-" if value is None or value is pd.NA or value == "" else str(value)
+
+    rows = [("dataset", "papers", "n", "k", "view dims / clusterings", "here")]
+    for r in table.itertuples(index=False):
+        rows.append((r.name, cell(r.papers), cell(r.samples), cell(r.clusters),
+                     cell(r.dims if r.kind == "multiview" else r.clusterings), "yes" if r.available else "no"))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) if i in (0, 1, 4) else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths)))
+             .rstrip() for row in rows]
+    lines = [line if len(line) <= width else line[: width - 3] + "..." for line in lines]
+    listed = table if sources else table[~table["available"]]
+    if len(listed):
+        lines.append("")
+        lines.extend(textwrap.wrap("Source and how to obtain, for every dataset:" if sources else
+                                   f"Source and how to obtain, for each dataset absent from {data_dir} (--sources: "
+                                   f"every dataset):", width=width, break_on_hyphens=False))
+        indent = " " * (widths[0] + 2)
+        for r in listed.itertuples(index=False):
+            lines.extend(textwrap.wrap(f"{r.name:<{widths[0]}}  {r.how_to_obtain}", width=width,
+                                       subsequent_indent=indent, break_on_hyphens=False, break_long_words=True))
+    return "\n".join(lines)
+
+
 def cmd_datasets(args: argparse.Namespace) -> int:
     from .data import list_datasets
+    from .paths import data_dir
 
-    table = list_datasets(args.data_dir)
-    with pd.option_context("display.max_rows", None, "display.width", 200, "display.max_colwidth", 60):
-        print(table.to_string(index=False))
+    print(format_datasets(list_datasets(args.data_dir), str(data_dir(args.data_dir)), sources=args.sources))
     return 0
 
 
@@ -153,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("datasets", help="the dataset registry, with availability in the data directory")
     p.add_argument("--data-dir", default=None, help="data directory (default $MMC_DATA_DIR or data/raw)")
+    p.add_argument("--sources", action="store_true", help="say where every dataset comes from, not only the absent")
     p.set_defaults(func=cmd_datasets)
     p = sub.add_parser("methods", help="the registered clustering methods")
     p.set_defaults(func=cmd_methods)

@@ -1,8 +1,8 @@
 """Tests of the dataset registry, the loaders and the `make data` fetcher (mmc_core.data).
 
 Staged data is found through mmc_core.paths.data_dir() ($MMC_DATA_DIR); a test that needs a staged file skips
-with the reason when it is absent. Every other test builds small MAT files and a temporary registry in tmp_path,
-so the error paths are checked without any staged data.
+with the reason when it is absent. Every other test builds small MAT or .npy files and a temporary registry in
+tmp_path, so the error paths are checked without any staged data.
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ from mmc_core.data import (
     load_image_dataset, load_registry, verify_image_manifest,
 )
 from mmc_core.data import fetch as fetch_mod
-from mmc_core.data.loaders import mat_container
+from mmc_core.__main__ import LISTING_WIDTH, format_datasets
+from mmc_core.data.loaders import file_container
 from mmc_core.data.registry import is_available, parent_view_indices
 
 CANONICAL = {
     "Caltech-5V", "Caltech-2V", "Caltech-3V", "Caltech-4V", "Caltech2M", "Caltech3M", "Crosstask", "Captions",
     "MIRFlickr", "ESP-Game", "Flickr", "IAPR", "IAPR-100", "Event", "Fruit", "Card", "CMUface", "CIFAR-10",
     "Stanford-Cars", "Handwritten", "MSRC-v1", "Scene-15", "LandUse-21", "BDGP", "BBCSport", "BBCSport-v73",
-    "3Sources", "ORL", "Reuters-1200", "Wikipedia", "Prokaryotic", "Synthetic3d",
+    "3Sources", "ORL", "Reuters-1200", "Wikipedia", "Prokaryotic", "Synthetic3d", "CMU-MOSI",
 }
 
 # Known answers from data/raw/SOURCES.md (independent of the registry): n, dims, classes.
@@ -52,12 +53,14 @@ STAGED = {
     "Wikipedia": (2866, [128, 10], 10),
     "Prokaryotic": (551, [393, 3, 438], 4),
     "Synthetic3d": (600, [3, 3, 3], 3),
+    "CMU-MOSI": (1284, [60, 60, 60], 7),
 }
 CLASS_COUNTS = {  # per 0-based class, from SOURCES.md
     "Event": [194, 200, 137, 236, 182, 250, 190, 190],
     "3Sources": [56, 21, 11, 18, 51, 12],
     "Prokaryotic": [313, 91, 35, 112],
     "BBCSport": [62, 104, 193, 124, 61],
+    "CMU-MOSI": [3, 117, 245, 416, 277, 222, 4],  # sentiment levels -3..3
 }
 
 
@@ -210,7 +213,39 @@ def test_registry_container_matches_staged_files():
     for entry in load_registry().values():
         if entry.kind == "multiview" and entry.files and is_available(entry, paths.data_dir()):
             for spec in entry.files:
-                assert mat_container(paths.data_dir() / spec.path) == entry.format.container, spec.path
+                assert file_container(paths.data_dir() / spec.path) == entry.format.container, spec.path
+
+
+def test_cmu_mosi_is_video_audio_text_with_sentiment_levels_as_classes():
+    need_staged("CMU-MOSI")
+    ds = load_dataset("CMU-MOSI")
+    assert ds.view_names == ["video", "audio", "text"] and ds.n_views == 3
+    raw = np.load(paths.data_dir() / "CMU-MOSI" / "labels.npy")
+    assert sorted(set(raw.tolist())) == list(range(-3, 4))
+    assert np.array_equal(ds.labels, raw + 3)  # level -3 is class 0, ..., level 3 is class 6
+    for view, name in zip(ds.views, ds.view_names):  # the views as stored, in the registered order
+        assert np.array_equal(view, np.load(paths.data_dir() / "CMU-MOSI" / f"{name}.npy"))
+    entry = get_entry("CMU-MOSI")
+    assert entry.scaling == "minmax" and not entry.bag_of_words and entry.source["repo"] == "Xiaoqiang-Yan/TIB"
+
+
+def test_a_corrupted_copy_of_cmu_mosi_is_refused(tmp_path):
+    need_staged("CMU-MOSI")
+    mirror, dest = tmp_path / "mirror", tmp_path / "data"
+    shutil.copytree(paths.data_dir() / "CMU-MOSI", mirror / "CMU-MOSI")
+    for path in (mirror / "CMU-MOSI").iterdir():
+        path.chmod(0o644)  # the staged copy may be read-only
+    assert load_dataset("CMU-MOSI", data_dir=mirror).n_samples == 1284
+    text = mirror / "CMU-MOSI" / "text.npy"
+    data = bytearray(text.read_bytes())
+    data[-1] ^= 0xFF  # same size, one feature value changed
+    text.unlink()
+    text.write_bytes(bytes(data))
+    with pytest.raises(DataSchemaError, match=r"CMU-MOSI: sha256 mismatch for .*text\.npy.*make data"):
+        load_dataset("CMU-MOSI", data_dir=mirror)
+    [result] = fetch_mod.fetch(["CMU-MOSI"], mirror=mirror, data_dir=dest, download=False)
+    assert result.status == "failed" and "text.npy" in result.detail and "corrupted mirror file refused" in result.detail
+    assert not (dest / "CMU-MOSI" / "text.npy").exists() and no_temp_files(dest)
 
 
 def test_mat_v73_copy_of_bbcsport_matches_the_v5_copy():
@@ -346,6 +381,93 @@ def test_per_view_files_with_different_labels_are_rejected(tmp_path, use_registr
         load_dataset("Ev", data_dir=tmp_path)
 
 
+def npy_dataset(root: Path, use_registry, views=None, labels=None, name="Npy", **entry_kw) -> str:
+    """Write a set of .npy arrays (one per view, plus the labels) under root and register them (container npy)."""
+    views = small_views(dims=(4, 3, 2)) if views is None else views
+    labels = np.repeat([-1, 0, 1], views[0].shape[0] // 3).astype(np.int32) if labels is None else labels
+    (root / "npy").mkdir(parents=True, exist_ok=True)
+    names = [f"npy/view{i}.npy" for i in range(1, len(views) + 1)]
+    for rel, view in zip(names, views):
+        np.save(root / rel, view)
+    np.save(root / "npy" / "labels.npy", labels)
+    files = [file_spec(root, rel) for rel in (*names, "npy/labels.npy")]
+    kw = {"samples": views[0].shape[0], "dims": [v.shape[1] for v in views], "clusters": len(np.unique(labels)),
+          "container": "npy", "layout": "keys", "views": names, "labels": "npy/labels.npy"}
+    kw.update(entry_kw)
+    use_registry([mv_entry(name, files, **kw)])
+    return name
+
+
+def test_npy_arrays_load_in_the_registered_view_order(tmp_path, use_registry):
+    views = [np.full((6, d), float(d), dtype=np.float32) for d in (4, 3, 2)]
+    name = npy_dataset(tmp_path, use_registry, views=views)
+    entry = yaml.safe_load(Path(paths.REGISTRY_FILE).read_text())["datasets"][0]
+    entry["format"]["views"] = entry["format"]["views"][::-1]  # text-audio-video order: dims follow the order
+    entry["dims"] = [2, 3, 4]
+    use_registry([entry])
+    ds = load_dataset(name, data_dir=tmp_path)
+    assert ds.dims == [2, 3, 4] and [v[0, 0] for v in ds.views] == [2.0, 3.0, 4.0]
+    assert ds.labels.tolist() == [0, 0, 1, 1, 2, 2] and ds.labels.dtype == np.int64
+    assert all(file_container(tmp_path / f["path"]) == "npy" for f in entry["files"])
+
+
+@pytest.mark.parametrize("case, pattern", [
+    ("unnamed_file", "must name every registered file exactly once"),
+    ("layout", "container npy needs layout keys"),
+    ("too_few_dims", "3 view files for 2 dims"),
+])
+def test_registry_rejects_an_inconsistent_npy_format(tmp_path, use_registry, case, pattern):
+    name = npy_dataset(tmp_path, use_registry)
+    entry = yaml.safe_load(Path(paths.REGISTRY_FILE).read_text())["datasets"][0]
+    if case == "unnamed_file":
+        entry["format"]["views"] = entry["format"]["views"][:2]
+        entry["dims"] = entry["dims"][:2]
+    elif case == "layout":
+        entry["format"].update(layout="cell", views="X")  # a MAT-style format over .npy files
+    else:
+        entry["dims"] = entry["dims"][:2]
+    use_registry([entry])
+    with pytest.raises(DataSchemaError, match=pattern):
+        load_dataset(name, data_dir=tmp_path)
+
+
+def test_unreadable_or_pickled_npy_with_matching_checksum_gives_a_clear_error(tmp_path, use_registry):
+    name = npy_dataset(tmp_path, use_registry)
+    entry = yaml.safe_load(Path(paths.REGISTRY_FILE).read_text())["datasets"][0]
+    view = tmp_path / "npy" / "view2.npy"
+    view.write_bytes(view.read_bytes()[:60])  # a truncated array, registered as such
+    entry["files"][1] = file_spec(tmp_path, "npy/view2.npy")
+    use_registry([entry])
+    with pytest.raises(DataSchemaError, match=r"Npy: cannot read .*view2\.npy as a NumPy \.npy array") as info:
+        load_dataset(name, data_dir=tmp_path)
+    assert info.value.__cause__ is not None
+    np.save(view, np.array([{"a": 1}] * 6, dtype=object), allow_pickle=True)  # loading it would run pickle
+    entry["files"][1] = file_spec(tmp_path, "npy/view2.npy")
+    use_registry([entry])
+    with pytest.raises(DataSchemaError, match=r"cannot read .*view2\.npy.*pickle"):
+        load_dataset(name, data_dir=tmp_path)
+
+
+def test_npy_schema_errors_name_the_label_file(tmp_path, use_registry):
+    name = npy_dataset(tmp_path, use_registry, labels=np.repeat([1, 2, 3, 4], 3), clusters=3)
+    with pytest.raises(DataSchemaError, match=r"4 classes in .*labels\.npy, the registry says 3"):
+        load_dataset(name, data_dir=tmp_path)
+    name = npy_dataset(tmp_path, use_registry, labels=np.arange(11) % 3, clusters=3)
+    with pytest.raises(DataSchemaError, match=r"11 labels for 12 samples in .*labels\.npy \(views: .*view1\.npy\)"):
+        load_dataset(name, data_dir=tmp_path)
+
+
+def test_npy_checksum_mismatch_is_refused(tmp_path, use_registry):
+    name = npy_dataset(tmp_path, use_registry)
+    labels = tmp_path / "npy" / "labels.npy"
+    data = bytearray(labels.read_bytes())
+    data[-1] ^= 0x01  # same size: a changed label
+    labels.unlink()
+    labels.write_bytes(bytes(data))
+    with pytest.raises(DataSchemaError, match=r"Npy: sha256 mismatch for .*labels\.npy"):
+        load_dataset(name, data_dir=tmp_path)
+
+
 # ----------------------------------------------------------------------------------------------- verification
 
 
@@ -424,6 +546,16 @@ def test_absent_dataset_names_its_source_and_the_fix(tmp_path):
         load_dataset("ESP-Game", data_dir=tmp_path)
     with pytest.raises(DataSchemaError, match="load_image_dataset"):
         load_dataset("CMUface", data_dir=tmp_path)
+
+
+def test_datasets_command_fits_the_width_and_lists_cmu_mosi(tmp_path):
+    table = list_datasets(tmp_path)
+    for sources in (False, True):
+        text = format_datasets(table, str(tmp_path / ("long-directory-name" * 6)), sources=sources)
+        assert max(map(len, text.splitlines())) <= LISTING_WIDTH
+        row = next(line for line in text.splitlines() if line.startswith("CMU-MOSI "))
+        assert row.split() == ["CMU-MOSI", "substitute", "1284", "7", "60/60/60", "no"]
+        assert "github.com/Xiaoqiang-Yan/TIB" in text and "python -m mmc_core.data.fetch CMU-MOSI" in text
 
 
 # ----------------------------------------------------------------------------------------------- image sets

@@ -1,4 +1,4 @@
-"""Load registered datasets: multi-view MAT files into a `Dataset`, image sets into an `ImageDataset`.
+"""Load registered datasets: multi-view MAT or .npy files into a `Dataset`, image sets into an `ImageDataset`.
 
 Every load first checks each file against the registry (size and sha256), then reads it, then checks the schema
 (same n in every view, one label per sample, the registered dims, samples and number of classes, finite values).
@@ -68,12 +68,23 @@ class ImageDataset:
         return len(self.paths)
 
 
-# ----------------------------------------------------------------------------------------------- MAT reading
+# ---------------------------------------------------------------------------------------- MAT and .npy reading
+
+
+NPY_MAGIC = b"\x93NUMPY"
 
 
 def mat_container(path: Path) -> str:
     """'mat-v7.3' for an HDF5-based MAT file, else 'mat-v5' (what scipy.io.loadmat reads)."""
     return "mat-v7.3" if h5py.is_hdf5(path) else "mat-v5"
+
+
+def file_container(path: Path) -> str:
+    """The registry's `format.container` of a data file: 'npy' for a NumPy .npy array, else its MAT version."""
+    with open(path, "rb") as handle:
+        if handle.read(len(NPY_MAGIC)) == NPY_MAGIC:
+            return "npy"
+    return mat_container(path)
 
 
 def _cell_items(cell: np.ndarray) -> list[Any]:
@@ -124,6 +135,20 @@ def read_mat(entry: DatasetEntry, path: Path, keys: Sequence[str]) -> dict[str, 
         ) from exc
 
 
+def read_npy(entry: DatasetEntry, path: Path) -> np.ndarray:
+    """The array of a .npy file (never unpickled: object arrays are refused); read errors become DataSchemaError."""
+    try:
+        array = np.load(path, allow_pickle=False)
+        if not isinstance(array, np.ndarray):  # an .npz archive opens as a mapping
+            raise ValueError(f"an archive ({type(array).__name__}), not a single array")
+    except Exception as exc:  # numpy raises ValueError / OSError / EOFError; the user needs one clear message
+        raise DataSchemaError(
+            f"{entry.name}: cannot read {path} as a NumPy .npy array ({type(exc).__name__}: {exc}). The file is "
+            f"truncated, damaged or not a .npy file; re-fetch it with {fetch_hint(entry.name)}."
+        ) from exc
+    return array
+
+
 def _require(entry: DatasetEntry, path: Path, variables: dict[str, Any], key: str) -> Any:
     if key not in variables:
         raise DataSchemaError(f"{entry.name}: variable {key!r} not found in {path}; the registry format does not "
@@ -152,10 +177,25 @@ def _dense(entry: DatasetEntry, path: Path, view: Any, transpose: bool) -> np.nd
     return np.ascontiguousarray((array.T if transpose else array), dtype=np.float32)
 
 
-def _read_views(entry: DatasetEntry, files: list[Path]) -> tuple[list[np.ndarray], np.ndarray, list[Path]]:
-    """Views (dense float32, samples first), raw labels, and for each view the file it came from."""
+def _read_npy_views(entry: DatasetEntry, files: list[Path]) -> tuple[list[np.ndarray], np.ndarray, list[Path], Path]:
+    """Views and raw labels of a set of .npy arrays (container npy: `views`/`labels` name registered files)."""
+    fmt = entry.format
+    assert fmt is not None and isinstance(fmt.views, tuple) and fmt.labels  # checked by the registry parser
+    by_path = {spec.path: path for spec, path in zip(entry.files, files)}
+    transpose = fmt.orientation == "features_first"
+    origins = [by_path[view] for view in fmt.views]
+    views = [_dense(entry, path, read_npy(entry, path), transpose) for path in origins]
+    label_path = by_path[fmt.labels]
+    labels = _label_vector(entry, label_path, {"labels": read_npy(entry, label_path)}, ("labels",))
+    return views, labels, origins, label_path
+
+
+def _read_views(entry: DatasetEntry, files: list[Path]) -> tuple[list[np.ndarray], np.ndarray, list[Path], Path]:
+    """Views (dense float32, samples first), raw labels, for each view the file it came from, and the labels' file."""
     fmt = entry.format
     assert fmt is not None  # the registry parser requires a format for entries with files
+    if fmt.container == "npy":
+        return _read_npy_views(entry, files)
     transpose = fmt.orientation == "features_first"
     label_keys = (fmt.labels,) if fmt.labels else LABEL_KEYS
     views, origins, labels = [], [], None
@@ -169,7 +209,7 @@ def _read_views(entry: DatasetEntry, files: list[Path]) -> tuple[list[np.ndarray
                 raise DataSchemaError(f"{entry.name}: labels in {path} differ from those in {files[0]}; the per-view "
                                       f"files must describe the same samples in the same order (re-fetch them)")
             labels = these
-        return views, labels, origins
+        return views, labels, origins, files[0]
     path = files[0]
     view_keys = fmt.views if isinstance(fmt.views, tuple) else (fmt.views,)
     variables = read_mat(entry, path, (*view_keys, *label_keys))
@@ -178,11 +218,14 @@ def _read_views(entry: DatasetEntry, files: list[Path]) -> tuple[list[np.ndarray
     if not isinstance(raw_views, list):
         raise DataSchemaError(f"{entry.name}: variable {fmt.views!r} in {path} is not a cell array of views")
     views = [_dense(entry, path, v, transpose) for v in raw_views]
-    return views, _label_vector(entry, path, variables, label_keys), [path] * len(views)
+    return views, _label_vector(entry, path, variables, label_keys), [path] * len(views), path
 
 
-def _check_schema(entry: DatasetEntry, views: list[np.ndarray], labels: np.ndarray, origins: list[Path]) -> None:
-    """Raise DataSchemaError unless the arrays match the registry entry."""
+def _check_schema(entry: DatasetEntry, views: list[np.ndarray], labels: np.ndarray, origins: list[Path],
+                  label_origin: Path | None = None) -> None:
+    """Raise DataSchemaError unless the arrays match the registry entry (`label_origin`: the labels' file, when it is
+    not the first view's)."""
+    label_origin = origins[0] if label_origin is None else label_origin
     fix = f"re-fetch with {fetch_hint(entry.name)}, or correct data/registry.yaml if the registry is wrong"
     ns = [v.shape[0] for v in views]
     if len(set(ns)) != 1:
@@ -190,7 +233,8 @@ def _check_schema(entry: DatasetEntry, views: list[np.ndarray], labels: np.ndarr
                               f"(files {sorted(set(map(str, origins)))}); {fix}")
     n = ns[0]
     if labels.shape[0] != n:
-        raise DataSchemaError(f"{entry.name}: {labels.shape[0]} labels for {n} samples in {origins[0]}; {fix}")
+        where = str(origins[0]) if label_origin == origins[0] else f"{label_origin} (views: {origins[0]})"
+        raise DataSchemaError(f"{entry.name}: {labels.shape[0]} labels for {n} samples in {where}; {fix}")
     if n != entry.samples:
         raise DataSchemaError(f"{entry.name}: {origins[0]} has {n} samples, the registry says {entry.samples}; {fix}")
     dims = tuple(v.shape[1] for v in views)
@@ -201,10 +245,11 @@ def _check_schema(entry: DatasetEntry, views: list[np.ndarray], labels: np.ndarr
         if not np.isfinite(view).all():
             raise DataSchemaError(f"{entry.name}: a view in {origin} contains NaN or inf; {fix}")
     if labels.dtype.kind not in "biuf" or (labels.dtype.kind == "f" and not np.isfinite(labels).all()):
-        raise DataSchemaError(f"{entry.name}: labels in {origins[0]} are not finite numbers; {fix}")
+        raise DataSchemaError(f"{entry.name}: labels in {label_origin} are not finite numbers; {fix}")
     k = np.unique(labels).size
     if k != entry.clusters:
-        raise DataSchemaError(f"{entry.name}: {k} classes in {origins[0]}, the registry says {entry.clusters}; {fix}")
+        raise DataSchemaError(f"{entry.name}: {k} classes in {label_origin}, the registry says {entry.clusters}; "
+                              f"{fix}")
 
 
 def _zero_based(labels: np.ndarray) -> np.ndarray:
@@ -231,13 +276,13 @@ def load_dataset(name: str, data_dir: str | os.PathLike | None = None) -> Datase
         if entry.subset_of is None:
             raise
         raise DatasetUnavailable(f"{entry.name} is a view subset of {source.name}. {exc}") from None
-    views, labels, origins = _read_views(source, files)
-    _check_schema(source, views, labels, origins)
+    views, labels, origins, label_origin = _read_views(source, files)
+    _check_schema(source, views, labels, origins, label_origin)
     view_names = list(source.view_names or (f"view{i + 1}" for i in range(len(views))))
     if entry.subset_of:
         idx = parent_view_indices(entry, source)
         views, origins, view_names = [views[i] for i in idx], [origins[i] for i in idx], [view_names[i] for i in idx]
-        _check_schema(entry, views, labels, origins)
+        _check_schema(entry, views, labels, origins, label_origin)
     return Dataset(name=entry.name, views=views, labels=_zero_based(labels), n_clusters=int(entry.clusters),
                    view_names=list(entry.view_names or view_names), scaling=str(entry.scaling))
 

@@ -27,7 +27,7 @@ PAPERS = ("IDMC", "DDMC", "SDCIB", "Multi-DProxy", "substitute")
 KINDS = ("multiview", "images")
 LAYOUTS = ("cell", "keys", "per_view")
 ORIENTATIONS = ("samples_first", "features_first")
-CONTAINERS = ("mat-v5", "mat-v7.3")
+CONTAINERS = ("mat-v5", "mat-v7.3", "npy")
 MANIFEST_NAME = "MANIFEST.sha256"
 USER_LABELS = "labels.csv"  # the labels of an image set a user supplies (loaders.load_user_images)
 
@@ -70,7 +70,9 @@ class FileSpec:
 
 @dataclass(frozen=True)
 class FormatSpec:
-    """How a multi-view MAT file stores its views and labels (see the field reference in registry.yaml)."""
+    """How a multi-view dataset's file(s) store its views and labels (see the field reference in registry.yaml): MAT
+    files (cell / keys / per_view layouts), or NumPy .npy arrays, one per file (container npy, layout keys: `views`
+    and `labels` name registered files)."""
 
     container: str
     layout: str
@@ -181,6 +183,21 @@ def _parse_format(raw: Mapping[str, Any], where: str) -> FormatSpec:
     return fmt
 
 
+def _check_npy_format(fmt: FormatSpec, files: tuple[FileSpec, ...], dims: Any, where: str) -> None:
+    """A set of .npy arrays: layout keys, `views` the registered files holding the views (in view order, one per
+    dim), `labels` the registered file holding the labels, and no other file."""
+    registered = [f.path for f in files]
+    if fmt.layout != "keys" or not isinstance(fmt.views, tuple) or not fmt.labels:
+        raise _bad(where, "container npy needs layout keys, views = the files of the views and labels = the label "
+                          "file (paths among `files`)")
+    named = [*fmt.views, fmt.labels]
+    if sorted(named) != sorted(registered):
+        raise _bad(where, f"container npy: views and labels must name every registered file exactly once "
+                          f"(named {named}, registered {registered})")
+    if dims is not None and len(dims) != len(fmt.views):
+        raise _bad(where, f"container npy: {len(fmt.views)} view files for {len(dims)} dims")
+
+
 def _parse_entry(raw: Mapping[str, Any]) -> DatasetEntry:
     name = raw.get("name")
     where = f"entry {name!r}"
@@ -208,6 +225,8 @@ def _parse_entry(raw: Mapping[str, Any]) -> DatasetEntry:
             raise _bad(where, "an entry with files needs format and dims")
         if fmt is not None and fmt.layout == "per_view" and raw.get("dims") and len(files) != len(raw["dims"]):
             raise _bad(where, "layout per_view needs one file per view")
+        if fmt is not None and fmt.container == "npy":
+            _check_npy_format(fmt, files, raw.get("dims"), where)
     if kind == "images" and raw.get("directory") is None:
         raise _bad(where, "an image set needs `directory`")
     if kind == "images" and files and [f.path for f in files] != [f"{raw['directory']}/{MANIFEST_NAME}"]:
