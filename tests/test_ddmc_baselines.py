@@ -138,6 +138,22 @@ def test_sem_weights_per_iteration_and_stage_layout(planted):
         assert np.allclose(W, W.T) and (W >= 0).all() and (W <= math.e - 1 + 1e-9).all()
 
 
+def test_sem_kmeans_switches_to_minibatch_above_the_codes_threshold():
+    """The released metric.py: MiniBatchKMeans (batches of 5000) on more than 10,000 samples, K-means otherwise."""
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+
+    from mmc_core.methods.sem import MINIBATCH_SIZE, sem_kmeans
+
+    X = np.random.default_rng(0).standard_normal((40, 3))
+    assert SEM(3).minibatch_kmeans_above == 10000 and MINIBATCH_SIZE == 5000
+    assert type(sem_kmeans(X, 3, 0, 2, 10000)) is KMeans
+    small = sem_kmeans(X, 3, 0, 2, 39)
+    assert type(small) is MiniBatchKMeans and small.batch_size == MINIBATCH_SIZE and small.n_init == 2
+    assert type(sem_kmeans(X, 3, 0, 2, None)) is KMeans
+    with pytest.raises(ValueError, match="minibatch_kmeans_above"):
+        make("sem", 3, minibatch_kmeans_above=0).fit([X, X])
+
+
 # ------------------------------------------------------------------ SCMVC
 
 

@@ -263,6 +263,37 @@ def test_gradients_reach_the_proxy_tokens_and_not_the_encoder(random_encoder):
     assert all(p.grad is None and not p.requires_grad for p in enc.model.parameters())
 
 
+def test_the_authors_prompt_path_is_the_full_one_without_positions_and_final_layernorm(random_encoder):
+    """Multi-MaP's encode_text_with_learnt_tokens: token embeddings with the proxy swapped in, the text transformer
+    under its causal mask, the end-of-text row, the projection: no positional embedding, no ln_final."""
+    import copy
+    import dataclasses
+
+    enc = random_encoder
+    tokens = torch.randn(3, enc.token_width, generator=torch.Generator().manual_seed(0)) * 0.02
+    template = "a photo of a * card"
+    authors = enc.encode_prompts_with_token(template, tokens, "authors")
+    full = enc.encode_prompts_with_token(template, tokens, "full")
+    assert authors.shape == full.shape == (3, enc.embed_dim)
+    ids = enc.tokenizer([template])
+    (where,) = (ids[0] == enc.tokenizer.encode("*")[0]).nonzero().flatten().tolist()
+    x = enc.model.token_embedding(ids).repeat(3, 1, 1)
+    x[:, where] = tokens
+    x = enc.model.transformer(x, attn_mask=enc.model.attn_mask)  # the causal mask OpenAI's blocks carry
+    expected = x[:, int(ids[0].argmax())] @ enc.model.text_projection
+    torch.testing.assert_close(authors, expected, rtol=1e-5, atol=1e-6)
+    # the two paths differ by exactly the positional embedding and the final LayerNorm
+    bare = dataclasses.replace(enc, model=copy.deepcopy(enc.model))
+    bare.model.positional_embedding.zero_()
+    bare.model.ln_final = torch.nn.Identity()
+    torch.testing.assert_close(bare.encode_prompts_with_token(template, tokens, "full"), authors, rtol=1e-5,
+                               atol=1e-6)
+    relative = ((authors - full).norm(dim=1) / full.norm(dim=1)).min()
+    assert relative > 0.3, f"the paths should differ clearly on a random tower, not by {relative:.2f}"
+    with pytest.raises(ValueError, match="path must be one of"):
+        enc.encode_prompts_with_token(template, tokens, "openai")
+
+
 @pytest.mark.parametrize("template", ["a photo of a card", "a * of a * card", "a *-shaped card"])
 def test_a_template_must_hold_the_placeholder_once_as_a_word(random_encoder, template):
     with pytest.raises(ValueError, match="exactly once"):

@@ -9,6 +9,7 @@ except that it reaches the B directions only `reach` times (the template "... wi
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -49,8 +50,8 @@ def planted_task(reach: float = 0.0, seed: int = 0, distractor_images: int = 0) 
     task = ConceptTask(
         name="Planted@A", concept="A", image_features=X.astype(np.float32), labels=y_a, n_clusters=3,
         candidates=CANDIDATES, candidate_features=prompt_features(tokens), class_names=("a0", "a1", "a2"),
-        class_features=prompt_features(E[A_DIRS]), encoder_id="synthetic", prompt_encoder=lambda w: w @ linear,
-        token_init=tokens.mean(axis=0).astype(np.float32), candidate_tokens=tokens.astype(np.float32),
+        class_features=prompt_features(E[A_DIRS]), encoder_id="synthetic",
+        prompt_encoder=lambda w, path="full": w @ linear, token_init=tokens.mean(axis=0).astype(np.float32), candidate_tokens=tokens.astype(np.float32),
         concept_token=E[CONCEPT_DIR].astype(np.float32))
     return task, y_b
 
@@ -130,6 +131,41 @@ def test_multimap_needs_the_text_encoder_side_of_the_task():
                        class_names=task.class_names, class_features=task.class_features, encoder_id="synthetic")
     with pytest.raises(ValueError, match="has no prompt_encoder, candidate_tokens, concept_token. Build the task"):
         MultiMaP(3, device="cpu").fit_task(bare)
+
+
+def test_multimap_asks_the_task_for_the_authors_prompt_path_by_default():
+    task, _ = planted_task()
+    asked = []
+
+    def encoder(tokens: torch.Tensor, path: str = "full") -> torch.Tensor:
+        asked.append(path)
+        return task.prompt_encoder(tokens, path)
+
+    spy = dataclasses.replace(task, prompt_encoder=encoder)
+    MultiMaP(3, epochs=1, device="cpu").fit_task(spy)
+    assert set(asked) == {"authors"}
+    asked.clear()
+    MultiMaP(3, epochs=1, prompt_encoder="full", device="cpu").fit_task(spy)
+    assert set(asked) == {"full"}
+    with pytest.raises(ValueError, match="prompt_encoder"):
+        MultiMaP(3, prompt_encoder="openai", device="cpu").fit_task(spy)
+
+
+def test_the_prompt_path_enters_the_identity_of_real_image_runs_only():
+    """Records of real-image runs made under the former default (CLIP's full path) are not read back as the authors'
+    path; planted runs, where the prompt encoder is the identity, keep the ids of the shipped records."""
+    from mmc_core.encoders.clip import PROMPT_PATHS
+    from mmc_core.multiclust.multimap import PROMPT_ENCODERS
+    from mmc_core.multiclust.runs import ConceptRun
+
+    assert set(PROMPT_ENCODERS) == set(PROMPT_PATHS)
+    real = ConceptRun("multimap", "CMUface@pose", 1, {"epochs": 5}, encoder="ViT-B-32-quickgelu@40d365715913")
+    assert real.config["params"] == {"epochs": 5, "prompt_encoder": "authors"}
+    full = ConceptRun("multimap", "CMUface@pose", 1, {"epochs": 5, "prompt_encoder": "full"}, encoder=real.encoder)
+    assert full.config_id != real.config_id
+    assert ConceptRun("multimap", "Planted1@colour", 1).config["params"] == {}
+    assert ConceptRun("multimap", "Planted1@colour", 1).config_id == "9442ff0ff12c"  # as shipped
+    assert ConceptRun("multidproxy", "CMUface@pose", 1, {}, encoder=real.encoder).config["params"] == {}
 
 
 # ------------------------------------------------------------------------------------------------ word lists

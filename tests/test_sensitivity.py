@@ -122,6 +122,27 @@ def test_claims_are_retested_with_the_methods_row_from_each_column(study):
     assert out[LEDGER_COLUMNS[3]] == "holds (width 512): 0.60"
 
 
+def test_baseline_departures_are_silent_choices_that_no_study_runs():
+    from mmc_core.experiments.report import baseline_departure_lines
+    from mmc_core.experiments.silent_choices import PAPER_METHODS, baseline_departures
+
+    table = baseline_departures()
+    assert list(table.columns) == ["method", "choice", "ours", "authors'", "why"]
+    assert not set(table.method) & set(PAPER_METHODS)
+    assert {"eamc", "sem", "sslnmvc", "demvc", "multimap"} <= set(table.method)
+    assert (table[["choice", "ours", "authors'", "why"]] != "").all().all()
+    baselines = [c for c in SILENT_CHOICES if c.method not in PAPER_METHODS]
+    assert all(not c.studied for c in baselines)  # no study runs them: the papers' studies are unchanged
+    eamc = silent_choices("eamc").set_index("choice")
+    assert "6e-5" in eamc.loc["learning rates", "alternatives"] and "1e-5" in eamc.loc["learning rates", "adopted"]
+    for name in ("sslnmvc", "demvc"):
+        assert silent_choices(name).why.str.contains("differs only").any()
+    text = "\n".join(baseline_departure_lines())
+    assert text.startswith("## Baselines: departures from the authors' code")
+    assert max(len(line) for line in text.splitlines()) <= 100, "readable in a 100-column terminal"
+    assert all(f"**{m}**" in text for m in set(table.method))
+
+
 def test_silent_choices_are_data_and_studies_change_one_choice_at_a_time():
     table = silent_choices("sdcib")
     assert {"choice", "adopted", "alternatives", "why", "chosen by", "studied"} <= set(table.columns)

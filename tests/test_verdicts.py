@@ -13,32 +13,58 @@ from mmc_core.experiments.claims import converges_early, mass_share
 from mmc_core.experiments.readme import render, timings_block
 from mmc_core.experiments.profiles import get_profile
 from mmc_core.experiments.settings import RunSettings
-from mmc_core.experiments.verdicts import verdict_table
+from mmc_core.experiments.tables import cell_verdict
+from mmc_core.experiments.verdicts import cell_table, delta_text, verdict_table
 
 
-def _comparison():
+def _cell(dataset, method, variant, metric, reported, reproduced, std, n, collapsed=""):
+    """One row of experiments.compare: the verdict and the interval of ours - printed from cell_verdict."""
+    verdict, low, high = cell_verdict(reproduced, std, n, reported, 0.02) if n else ("data absent", np.nan, np.nan)
+    return {"dataset": dataset, "method": method, "variant": variant, "metric": metric, "reported": reported,
+            "reproduced": reproduced, "std": std, "n_seeds": n, "diff": reproduced - reported, "diff_low": low,
+            "diff_high": high, "verdict": verdict, "collapsed": collapsed}
+
+
+def _comparison(collapsed=""):
     return pd.DataFrame([
-        {"dataset": "Event", "method": "SDCIB", "variant": "", "metric": "acc", "reported": 0.565,
-         "reproduced": 0.303, "std": 0.038, "n_seeds": 20, "diff": -0.262, "verdict": "worse"},
-        {"dataset": "Event", "method": "KM", "variant": "L=4", "metric": "nmi", "reported": 0.2,
-         "reproduced": 0.21, "std": np.nan, "n_seeds": 1, "diff": 0.01, "verdict": "within tolerance"},
-        {"dataset": "IAPR", "method": "SDCIB", "variant": "", "metric": "acc", "reported": 0.5,
-         "reproduced": np.nan, "std": np.nan, "n_seeds": 0, "diff": np.nan, "verdict": "data absent"},
+        _cell("Event", "SDCIB", "", "acc", 0.565, 0.303, 0.038, 20, collapsed),
+        _cell("Event", "KM", "L=4", "nmi", 0.2, 0.21, np.nan, 1),
+        _cell("IAPR", "SDCIB", "", "acc", 0.5, np.nan, np.nan, 0),
     ])
+
+
+def test_delta_text_gives_points_and_the_interval():
+    assert delta_text(-0.262, -0.27979, -0.24421) == "-26.2 [-28.0, -24.4]"
+    assert delta_text(0.01, np.nan, np.nan) == "+1.0 [n<2]"
 
 
 def test_verdict_table_shows_every_compared_cell_and_counts_the_rest():
     claims = pd.DataFrame([{"claim": "SDCIB wins", "data": "Event", "verdict": "does not hold",
-                            "evidence": "Event: 0.303 vs 0.440"}])
-    text = verdict_table(_comparison(), claims)
-    assert "0.303 ± 0.038 (n=20)" in text and "-26.2" in text and "worse" in text
-    assert "KM [L=4]" in text and "0.210 ± 0.000 (n=1)" in text
+                            "evidence": "Event: SDCIB 0.303 (n=20) vs DealMVC 0.440 (n=20): -0.137 [-0.160, -0.114]"}])
+    comparison = _comparison()
+    assert list(comparison.verdict) == ["worse", "inconclusive", "data absent"]  # one seed: no interval, no verdict
+    text = verdict_table(comparison, claims)
+    assert "Δ points [95% CI]" in text
+    # 0.303 - 0.565 = -26.2 points, +- t(19) x 0.038 / sqrt(20) = 1.8 points (by hand)
+    assert "0.303 ± 0.038 (n=20)" in text and "-26.2 [-28.0, -24.4]" in text and "worse" in text
+    assert "KM [L=4]" in text and "0.210 ± 0.000 (n=1)" in text and "+1.0 [n<2]" in text and "inconclusive" in text
     assert "not compared: data absent 1" in text
-    assert "claim: SDCIB wins [Event] -> does not hold\n  Event: 0.303 vs 0.440" in text
+    assert "claim: SDCIB wins [Event] -> does not hold\n  Event: SDCIB 0.303 (n=20) vs DealMVC" in text
+    assert "degenerate partitions" not in text, "the column only appears when some row's runs collapsed"
     # a one-point change of a shipped mean changes the checked text (what nbval compares)
-    moved = _comparison()
+    moved = comparison.copy()
     moved.loc[0, "reproduced"] += 0.01
     assert verdict_table(moved, claims) != text
+
+
+def test_cell_table_flags_rows_whose_runs_collapse():
+    table = cell_table(_comparison(collapsed="3/20 runs < 8 clusters (min 5)"))
+    assert list(table["degenerate partitions"]) == ["3/20 runs < 8 clusters (min 5)", ""]
+    assert list(table["Δ points [95% CI]"]) == ["-26.2 [-28.0, -24.4]", "+1.0 [n<2]"]
+    assert "degenerate partitions" in verdict_table(_comparison(collapsed="3/20 runs < 8 clusters (min 5)"))
+    # a comparison saved before the interval columns existed still prints (no interval)
+    old = _comparison().drop(columns=["diff_low", "diff_high", "collapsed"])
+    assert list(cell_table(old)["Δ points [95% CI]"]) == ["-26.2 [n<2]", "+1.0 [n<2]"]
 
 
 def test_converges_early_by_hand():

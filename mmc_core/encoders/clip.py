@@ -42,6 +42,8 @@ HUB_PREFIX = "hf-hub:"
 RANDOM_ID = "random"
 RANDOM_SEED = 0
 PLACEHOLDER = "*"  # the word a prompt template holds in place of the learnable proxy token
+# Text paths of a prompt with a proxy token (encode_prompts_with_token): CLIP's own, or Multi-MaP's code's
+PROMPT_PATHS = ("authors", "full")
 # A state dict taken from OpenAI's TorchScript checkpoints keeps these integer entries; open_clip's never has them.
 # (The tensor names are no clue: open_clip's CLIP class uses OpenAI's names.)
 OPENAI_EXTRA_KEYS = ("input_resolution", "context_length", "vocab_size")
@@ -151,13 +153,20 @@ class ClipEncoder:
             raise ValueError(f"{word!r} has no tokens")
         return self.model.token_embedding.weight[ids].mean(0).detach().clone()
 
-    def encode_prompts_with_token(self, template: str, token_embeddings: torch.Tensor) -> torch.Tensor:
+    def encode_prompts_with_token(self, template: str, token_embeddings: torch.Tensor,
+                                  path: str = "full") -> torch.Tensor:
         """(n, embed_dim) text features, not normalised, of `template` with its placeholder `*` replaced by each row of
         `token_embeddings` (n, token_width) in the text transformer's input; gradients flow to `token_embeddings`.
 
-        This is CLIP.encode_text (open_clip 3.3.0: token embedding, + positional embedding, transformer under the
-        causal mask, final LayerNorm, the end-of-text token's row, projection) with one input embedding swapped.
+        path (PROMPT_PATHS) says which text path runs after the swap:
+          - "full": CLIP.encode_text (open_clip 3.3.0: token embedding, + positional embedding, transformer under the
+            causal mask, final LayerNorm, the end-of-text token's row, projection) with one input embedding swapped;
+          - "authors": Multi-MaP's `encode_text_with_learnt_tokens` (its main.py and main_eval.py, after PALAVRA):
+            token embedding with the swap, the transformer under the causal mask (OpenAI's blocks carry it), the
+            end-of-text token's row, projection: no positional embedding and no final LayerNorm.
         """
+        if path not in PROMPT_PATHS:
+            raise ValueError(f"path must be one of {PROMPT_PATHS}, not {path!r}")
         if token_embeddings.ndim != 2 or token_embeddings.shape[1] != self.token_width:
             raise ValueError(f"token_embeddings must have shape (n, {self.token_width}), not "
                              f"{tuple(token_embeddings.shape)}")
@@ -166,8 +175,12 @@ class ClipEncoder:
         net = self.model
         x = net.token_embedding(tokens).expand(len(token_embeddings), -1, -1).clone()
         x[:, position] = token_embeddings.to(device=x.device, dtype=x.dtype)
-        x = net.transformer(x + net.positional_embedding, attn_mask=net.attn_mask)
-        x = net.ln_final(x)[:, int(tokens[0].argmax())]  # the end-of-text token has the highest id
+        if path == "full":
+            x = x + net.positional_embedding
+        x = net.transformer(x, attn_mask=net.attn_mask)
+        if path == "full":
+            x = net.ln_final(x)
+        x = x[:, int(tokens[0].argmax())]  # the end-of-text token has the highest id
         return x @ net.text_projection
 
     def _placeholder_position(self, tokens: torch.Tensor, template: str) -> int:

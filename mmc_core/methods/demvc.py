@@ -98,10 +98,11 @@ class DEMVC(DeepClusterer):
 
     Differences from the code: the trainer shuffles the mini-batches of the cluster stage too (the code's clustering
     loop walks the samples in their stored order, a last incomplete batch included, as here) and gives each stage a
-    fresh Adam (epsilon 1e-8 for Keras' 1e-7); K-means is mmc_core.kmeans (k-means++, kmeans_n_init restarts, as
-    the code's scikit-learn call) on the referred view only (the code also runs it on the other views, for
-    printing). The code's convolutional autoencoders for image views are not provided: its fully connected ones
-    serve every vector data set.
+    fresh Adam (epsilon 1e-8 for Keras' 1e-7); the KL takes the log of P and Q clamped at 1e-9
+    (mmc_core.losses.weighted_kl) where Keras clips both to [1e-7, 1] (a difference only for assignments below
+    1e-7); K-means is mmc_core.kmeans (k-means++, kmeans_n_init restarts, as the code's scikit-learn call) on the
+    referred view only (the code also runs it on the other views, for printing). The code's convolutional
+    autoencoders for image views are not provided: its fully connected ones serve every vector data set.
     """
 
     reported_as: ClassVar[str] = "DEMVC"

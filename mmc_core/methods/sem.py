@@ -21,6 +21,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import normalized_mutual_info_score
 from torch import nn
 
@@ -30,7 +31,7 @@ from ..deep.multilevel import PretrainedContrastiveClusterer
 from ..kmeans import run_kmeans
 from ..losses import nt_xent, reconstruction_mse
 from ..nn import ViewDecoders, ViewEncoders
-from ..params import Interval
+from ..params import Interval, NoneValue
 from . import register
 
 
@@ -55,6 +56,19 @@ class SEMNet(nn.Module):
         hs = self.encoders(views)
         return {"recons": self.decoders(hs), "hs": hs,
                 "zs": [F.normalize(head(h), dim=1) for head, h in zip(self.heads, hs)]}
+
+
+MINIBATCH_SIZE = 5000  # the released code's MiniBatchKMeans batch (metric.py)
+
+
+def sem_kmeans(X: np.ndarray, n_clusters: int, seed: int | None, n_init: int,
+               minibatch_above: int | None) -> KMeans | MiniBatchKMeans:
+    """SEM's K-means, as the released code's metric.py: scikit-learn's MiniBatchKMeans (batches of 5000, n_init
+    restarts) on more than `minibatch_above` samples, full K-means (mmc_core.kmeans) otherwise; None: always full."""
+    if minibatch_above is not None and len(X) > minibatch_above:
+        return MiniBatchKMeans(n_clusters=n_clusters, batch_size=MINIBATCH_SIZE, n_init=n_init,
+                               random_state=seed).fit(X)
+    return run_kmeans(X, n_clusters, seed, n_init=n_init)
 
 
 def cmi_weights(partitions: Sequence[np.ndarray]) -> np.ndarray:
@@ -106,7 +120,8 @@ class SEM(KMeansReadout, PretrainedContrastiveClusterer):
     Caltech 3 or 4 x 100), Adam lr 3e-4, batch 256, encoders d_v-500-500-2000-512, high_feature_dim 128,
     temperature 1.0, lam 1, K-means with 100 restarts for the weights and for the final labels. `epochs`, if given,
     is split between pre-training and the contrastive epochs in proportion, the latter shared evenly among the
-    iterations (an iteration left with no epoch is skipped).
+    iterations (an iteration left with no epoch is skipped). Above `minibatch_kmeans_above` samples (10,000, as the
+    code) every K-means is scikit-learn's MiniBatchKMeans with batches of 5000 (`sem_kmeans`); None keeps full K-means.
 
     Readings and differences from the released code:
     - The code re-creates its Adam optimiser after every contrastive epoch ("this code matters"); here every
@@ -125,16 +140,18 @@ class SEM(KMeansReadout, PretrainedContrastiveClusterer):
     reported_as: ClassVar[str] = "SEM"
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "iterations": Interval(int, 1), "temperature": Interval(float, 0, closed="neither"), "lam": Interval(float, 0),
-        "kmeans_n_init": Interval(int, 1),
+        "kmeans_n_init": Interval(int, 1), "minibatch_kmeans_above": [NoneValue(), Interval(int, 1)],
     }
 
     def __init__(self, n_clusters: int, random_state: int | None = 0, pretrain_epochs: int = 100,
                  con_epochs: int = 100, iterations: int = 4, epochs: int | None = None,
                  encoder_widths: Sequence[int] = (500, 500, 2000), feature_dim: int = 512, high_feature_dim: int = 128,
-                 temperature: float = 1.0, lam: float = 1.0, kmeans_n_init: int = 100, **kwargs):
+                 temperature: float = 1.0, lam: float = 1.0, kmeans_n_init: int = 100,
+                 minibatch_kmeans_above: int | None = 10000, **kwargs):
         super().__init__(n_clusters, random_state, pretrain_epochs, con_epochs, epochs, encoder_widths, feature_dim,
                          high_feature_dim, **kwargs)
         self.iterations, self.temperature, self.lam, self.kmeans_n_init = iterations, temperature, lam, kmeans_n_init
+        self.minibatch_kmeans_above = minibatch_kmeans_above
 
     def build(self, dims: list[int]) -> nn.Module:
         if len(dims) < 2:
@@ -157,8 +174,8 @@ class SEM(KMeansReadout, PretrainedContrastiveClusterer):
     def refresh_view_weights(self, model: nn.Module, data: list[torch.Tensor], ctx: Ctx, iteration: int) -> None:
         """Start of a bi-level iteration: W from K-means partitions of every sample's H^v (first iteration) or Z^v."""
         features = self.infer(data, lambda m, v: m.hidden_features(v) if iteration == 0 else m.contrastive_features(v))
-        partitions = [run_kmeans(X.cpu().numpy(), self.n_clusters, self.seed_, n_init=self.kmeans_n_init).labels_
-                      for X in features]
+        partitions = [sem_kmeans(X.cpu().numpy(), self.n_clusters, self.seed_, self.kmeans_n_init,
+                                 self.minibatch_kmeans_above).labels_ for X in features]
         W = cmi_weights(partitions)
         ctx["view_weights"] = torch.as_tensor(W, dtype=data[0].dtype, device=data[0].device)
         self.view_weights_ = [W] if iteration == 0 else [*self.view_weights_, W]
@@ -175,6 +192,6 @@ class SEM(KMeansReadout, PretrainedContrastiveClusterer):
         """K-means (kmeans_n_init restarts, the fit's seed) on [Z^1 ... Z^V] of the training data; its centres then
         serve soft_assign and predict."""
         emb = self.infer(data, self.embed)
-        km = run_kmeans(emb.cpu().numpy(), self.n_clusters, self.seed_, n_init=self.kmeans_n_init)
+        km = sem_kmeans(emb.cpu().numpy(), self.n_clusters, self.seed_, self.kmeans_n_init, self.minibatch_kmeans_above)
         self.cluster_centers_ = torch.as_tensor(km.cluster_centers_, dtype=emb.dtype, device=emb.device)
         return student_t(emb, self.cluster_centers_).argmax(dim=1).cpu().numpy()

@@ -133,6 +133,8 @@ class SSLNMVC(PretrainedContrastiveClusterer):
     - Labels: argmax of the consensus label P, the code's evaluation, after the last epoch (the code also keeps the
       last epoch). Batch normalisation in the consensus module uses batch statistics in training and running
       statistics at inference, as the code.
+    - The cluster-level contrast's cosine uses F.normalize's eps 1e-12 (mmc_core.losses.nt_xent) where the code's
+      torch CosineSimilarity uses 1e-8: a difference only for cluster columns of norm below 1e-8.
     - The code uses one Adam for both stages; the trainer starts each stage with a fresh one. The code drops a last
       incomplete batch (drop_last=True); the trainer keeps it. The code fixes a seed per data set; here the fit's
       random_state.

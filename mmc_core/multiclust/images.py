@@ -21,9 +21,10 @@ from .words import class_words, word_list
 
 def prompt_encoder(encoder: ClipEncoder, template: str) -> PromptEncoder:
     """proxy tokens (n, token_width) -> text features (n, embed_dim), not normalised, of `template` with each token in
-    place of its placeholder; differentiable in the tokens, returned on the tokens' device whatever the encoder's."""
-    def encode(tokens: torch.Tensor) -> torch.Tensor:
-        return encoder.encode_prompts_with_token(template, tokens).to(tokens.device)
+    place of its placeholder; differentiable in the tokens, returned on the tokens' device whatever the encoder's.
+    `path`: CLIP's full text path ("full") or Multi-MaP's code's ("authors"; ClipEncoder.encode_prompts_with_token)."""
+    def encode(tokens: torch.Tensor, path: str = "full") -> torch.Tensor:
+        return encoder.encode_prompts_with_token(template, tokens, path).to(tokens.device)
     return encode
 
 

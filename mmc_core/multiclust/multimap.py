@@ -47,7 +47,12 @@ would keep drifting after its batch); constant lr, no weight decay. The code's b
 shuffled as blocks; ours are reshuffled samples. The representation is the unit-norm prompt features t_i with the
 learned proxies: main.py computes exactly these after training (it clusters nothing itself), and main_eval.py prints
 their K-means scores first of five (then word, end-of-text, image and concatenated features' scores) without saying
-which the paper reports."""
+which the paper reports. The prompt features t_i are computed as the code's encode_text_with_learnt_tokens computes them
+(prompt_encoder="authors"): the token embeddings with the proxy in place of "*", CLIP's text transformer under its
+causal mask, the end-of-text token's row, the projection, with no positional embedding and no final LayerNorm (CLIP's
+own encode_text adds the first and applies the second); prompt_encoder="full" runs CLIP's full text path instead
+(the default until a check against the code found the difference; on ViT-B/32 that check found the two features
+60-94% apart)."""
 
 # The README's commands, as MultiMaP keyword arguments (their Adagrad weight decays, 5e-5 and 1e-5, are not applied).
 PUBLISHED_SETTINGS: dict[str, dict[str, float]] = {
@@ -56,6 +61,9 @@ PUBLISHED_SETTINGS: dict[str, dict[str, float]] = {
 }
 
 INITS = ("reference", "mean")
+# Text paths of a prompt holding the proxy (encoders.clip.PROMPT_PATHS, not imported here: open_clip loads only where a
+# CLIP task is built): the code's encode_text_with_learnt_tokens, or CLIP's full encode_text
+PROMPT_ENCODERS = ("authors", "full")
 
 
 class ProxyTokens(nn.Module):
@@ -76,7 +84,9 @@ class MultiMaP(ConceptClusterer):
     """Multi-MaP (module docstring and INTERPRETATION) on a ConceptTask with a prompt encoder: `fit_task(task)`.
     Named loss terms, each switchable off by `disable`: alignment (1 - cos(x_i, t_i), weight 1), concept (MSE to the
     concept word's token, weight alpha), reference (MSE to the reference word's token, weight beta). Parameters:
-    alpha, beta, init ("reference" or "mean", the proxies' start), encode_chunk (prompts per text-encoder call at
+    alpha, beta, init ("reference" or "mean", the proxies' start), prompt_encoder ("authors": the text path of the
+    authors' code, no positional embedding and no final LayerNorm; "full": CLIP's own; planted tasks, whose prompt
+    encoder is the identity, compute the same under both), encode_chunk (prompts per text-encoder call at
     inference); trainer parameters via **kwargs. Transductive: the proxies belong to the fitted images. After fit:
     `features_` (the t_i, what K-means clusters), `reference_` (each image's reference word, an index into the
     task's candidates)."""
@@ -86,13 +96,18 @@ class MultiMaP(ConceptClusterer):
     trainer_defaults: ClassVar[dict[str, Any]] = {"epochs": 50, "batch_size": 20, "lr": 0.005, "lr_gamma": 1.0}
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "alpha": Interval(float, 0), "beta": Interval(float, 0), "init": Options(INITS),
-        "encode_chunk": Interval(int, 1),
+        "prompt_encoder": Options(PROMPT_ENCODERS), "encode_chunk": Interval(int, 1),
     }
+    # Parameters that act only through a real text encoder: a run on real images carries their value in its identity
+    # even when left at the default (runs.ConceptRun.config), so that a record computed under another default is
+    # not read back as this computation; planted runs, where they change nothing, keep the ids they shipped with.
+    text_encoder_parameters: ClassVar[tuple[str, ...]] = ("prompt_encoder",)
 
     def __init__(self, n_clusters: int, random_state: int | None = 0, alpha: float = 0.2, beta: float = 0.2,
-                 init: str = "reference", encode_chunk: int = 256, **kwargs):
+                 init: str = "reference", prompt_encoder: str = "authors", encode_chunk: int = 256, **kwargs):
         super().__init__(n_clusters, random_state, **kwargs)
         self.alpha, self.beta, self.init, self.encode_chunk = alpha, beta, init, encode_chunk
+        self.prompt_encoder = prompt_encoder
 
     # ----------------------------------------------------------------- task face
     def take_task(self, task: ConceptTask) -> None:
@@ -133,8 +148,9 @@ class MultiMaP(ConceptClusterer):
         return [{"params": list(model.proxies.parameters()), "betas": (0.0, 0.999)}]
 
     def prompt_features(self, proxies: torch.Tensor) -> torch.Tensor:
-        """t: the unit-norm text features of the prompt with each proxy token in place of the placeholder."""
-        return F.normalize(self._task.prompt_encoder(proxies), dim=1)
+        """t: the unit-norm text features of the prompt with each proxy token in place of the placeholder, by the
+        text path `prompt_encoder` names."""
+        return F.normalize(self._task.prompt_encoder(proxies, self.prompt_encoder), dim=1)
 
     def forward(self, model: nn.Module, batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
         w = model(batch.index)

@@ -70,7 +70,20 @@ class ConceptRun:
     @property
     def config(self) -> dict[str, Any]:
         return {"method": self.method, "task": self.task, "encoder": self.encoder,
-                "params": dict(sorted(self.params.items())), "version": RECORD_VERSION}
+                "params": dict(sorted(self.identity_params().items())), "version": RECORD_VERSION}
+
+    def identity_params(self) -> dict[str, Any]:
+        """The run's parameters as its identity holds them: as given, plus, on a real image task, the value (given
+        or default) of each parameter the method declares as acting only through the text encoder
+        (`text_encoder_parameters`, e.g. Multi-MaP's prompt_encoder, whose default changed): a record computed
+        under another default is then never read back as this run. Planted tasks have no text encoder, so those
+        parameters change nothing there and stay out (the shipped planted records keep their ids)."""
+        if self.encoder == "synthetic":
+            return dict(self.params)
+        factory = method_registry().get(self.method)
+        names = getattr(factory, "text_encoder_parameters", ())
+        defaults = {name: inspect.signature(factory).parameters[name].default for name in names}
+        return {**defaults, **self.params}
 
     @property
     def config_id(self) -> str:

@@ -12,8 +12,8 @@ A method asked for one concept must recover that concept's partition, not the ot
 end with the relevant words. Drawn from numpy's generator with the given seed (default 0), so a task is fixed.
 
 Planted data has no text encoder: for the methods that learn a token inside a prompt (Multi-MaP), the prompt encoder
-is the identity (a token is its own text feature), a word's token is its feature and the concept word's token is the
-concept's shared direction u_c.
+is the identity (a token is its own text feature, by either of Multi-MaP's prompt paths), a word's token is its
+feature and the concept word's token is the concept's shared direction u_c.
 """
 
 from __future__ import annotations
@@ -37,8 +37,9 @@ DEFAULT_CONCEPTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 DEFAULT_STRENGTHS = {"colour": 1.0, "shape": 1.5}  # shape dominates plain K-means on the image features
 
 
-def identity(tokens: torch.Tensor) -> torch.Tensor:
-    """The planted data's prompt encoder: a token is its own text feature."""
+def identity(tokens: torch.Tensor, path: str = "full") -> torch.Tensor:
+    """The planted data's prompt encoder: a token is its own text feature, whichever text path is asked for (there
+    is no text encoder whose path could differ)."""
     return tokens
 
 

@@ -4,8 +4,10 @@ Multiple clustering asks for one partition per concept of the same images. A tas
 Multi-DProxy table works on: the images' frozen image features, the candidate words proposed for the concept (an
 LLM's list in the papers; our own lists where none was published) with their frozen text features, and the true
 class names of the concept (only CLIP_label, the zero-shot row "with ground-truth labels", may use them). The labels
-are for scoring only. `prompt_encoder` gives differentiable text features of the prompt with a learnable token in
-place of "*" (Multi-MaP's proxy token); it is None where the task has no text encoder.
+are for scoring only. `prompt_encoder(tokens, path="full")` gives differentiable text features of the prompt with a
+learnable token in place of "*" (Multi-MaP's proxy token), by CLIP's full text path ("full") or by the one Multi-MaP's
+code runs ("authors": no positional embedding, no final LayerNorm; encoders.clip); it is None where the task has no
+text encoder.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Callable, Mapping
 import numpy as np
 import torch
 
-PromptEncoder = Callable[[torch.Tensor], torch.Tensor]  # (n, token_width) proxy tokens -> (n, d) text features
+PromptEncoder = Callable[..., torch.Tensor]  # (n, token_width) proxy tokens[, path] -> (n, d) text features
 
 
 @dataclass(frozen=True)
