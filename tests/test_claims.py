@@ -422,3 +422,19 @@ def test_candidates_converge_counts_runs_with_exactly_the_relevant_words():
     assert c.candidates_converge({"a": ["blue", "red"], "b": ["red", "blue"]}, relevant, FULL).verdict == HOLDS
     claim = c.candidates_converge({"a": ["blue", "red"], "b": ["red", "grey"]}, relevant, FULL)
     assert claim.verdict == FAILS and "1 of 2 runs" in claim.evidence and "b: kept ['grey', 'red']" in claim.evidence
+
+
+def test_drop_claims_with_a_row_missing_are_not_decided():
+    """A dataset without one ablation row (or without the full row) leaves the drop claims not decided, naming the
+    row, instead of deciding on the rows it has or failing with a KeyError."""
+    partial = pd.concat([_idmc_ablation(0.4, 0.7), _summary({"Event": {"full": 0.6, "w/o L_KL": 0.59}})])
+    for claim in (c.ddc_removal_costs_most(partial, REF), c.other_removals_cost_little(partial, REF)):
+        assert claim.verdict == NOT_DECIDED and claim.evidence.startswith("rows not run: Event: w/o L_")
+    no_full = _summary({"MSRC-v1": {"w/o L_DDC": 0.4, "w/o L_KL": 0.7}})
+    assert c.ddc_removal_costs_most(no_full, REF).verdict == NOT_DECIDED
+
+
+def test_layer_claims_with_one_layer_count_compare_nothing():
+    one = _summary({"Event": {"L=4": 0.3}})
+    assert c.best_layer_count(one, [4], REF).verdict == "not testable here"
+    assert c.more_layers_not_better(one, [4], REF).verdict == "not testable here"

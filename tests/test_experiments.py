@@ -246,12 +246,10 @@ def test_paper_layout_shows_intervals_and_flags_collapsed_rows():
     assert "⚠ partitions" not in "\n".join(paper_layout(_collapsed_comparison().assign(collapsed="")))
 
 
-@pytest.mark.xfail(strict=True, raises=(AssertionError, TypeError),
-                   reason="library bug (reported): a saved section reads an empty `collapsed` back as NaN, which "
-                   "report.paper_layout takes as a note: an empty '⚠ partitions' column in every table, and a "
-                   "TypeError when a collapsed row follows a row without one")
 @pytest.mark.parametrize("rows", [[0], [0, 1, 2]], ids=["none collapsed", "one collapsed after one not"])
 def test_a_saved_section_flags_exactly_the_collapsed_rows(tmp_path, rows):
+    """A section read back from CSV has NaN where a row has no note: only real notes are flagged (no empty column,
+    no TypeError when a collapsed row follows one without)."""
     comp = _collapsed_comparison().iloc[rows]
     save_section("a", "A", comparison=comp, profile="full", out_dir=tmp_path)
     table = build_report(tmp_path, records=[]).read_text()

@@ -210,18 +210,22 @@ def _drop_claim(summary: pd.DataFrame, rows: Sequence[str], text: str, profile: 
     """Removing each of `rows` costs at least (at_least) / less than `share` of the full model's mean ACC: the
     Welch interval of full - ablated against share x full's mean, shown as a share of it."""
     table = rows_of(summary)
-    outcomes, parts, used = [], [], []
+    outcomes, parts, used, missing = [], [], [], []
     for dataset, r in table.items():
+        absent = [name for name in [full, *rows] if name not in r]
+        if absent:
+            missing.append(f"{dataset}: {', '.join(absent)}")
+            continue
         for name in rows:
-            if name not in r:
-                continue
             f, a = r[full], r[name]
             test = (Comparison(f, a, margin=share * f.mean, scale=f.mean) if at_least
                     else Comparison(a, f, margin=-share * f.mean, scale=f.mean))
             outcomes.append(test.outcome)
             parts.append(f"{dataset} {name}: costs {(f.mean - a.mean) / f.mean:.1%}; {test.text()}")
             used += _rows_used(dataset, [test])
-    return Claim("IDMC", text, _on(table), decided(all_of(outcomes), len(outcomes), profile), evidence(parts, used))
+    gap = f"rows not run: {'; '.join(missing)}" if missing else ""
+    return Claim("IDMC", text, _on(table), decided(all_of(outcomes), len(outcomes), profile, gap),
+                 evidence(parts, used, gap))
 
 
 def relative_drop(summary: pd.DataFrame, full: str = "full", metric: str = "acc") -> pd.DataFrame:
@@ -312,7 +316,7 @@ def best_layer_count(summary: pd.DataFrame, layers: Sequence[int], profile: Prof
     table = _layer_rows(summary, layers)
     outcomes, parts, used = [], [], []
     for d, rows in table.items():
-        if f"L={best}" not in rows:
+        if f"L={best}" not in rows or len(rows) < 2:
             continue
         tests = [Comparison(rows[f"L={best}"], r) for k, r in rows.items() if k != f"L={best}"]
         outcomes.append(_compare_all(tests))
@@ -332,6 +336,8 @@ def more_layers_not_better(summary: pd.DataFrame, layers: Sequence[int], profile
     for d, rows in table.items():
         names = list(rows)
         tests = [Comparison(rows[a], rows[b]) for i, a in enumerate(names) for b in names[i + 1:]]
+        if not tests:  # one layer count: nothing to compare
+            continue
         outcomes.append(any_of(t.outcome for t in tests))
         largest = max(tests, key=lambda t: t.diff)
         parts.append(f"{d}: " + ", ".join(f"{r.mean:.3f}" for r in rows.values())

@@ -21,11 +21,22 @@ README = PROJECT_ROOT / "README.md"
 
 
 def claims_block(root: Path) -> str:
+    """Per paper, a count of verdicts, then one item per claim: its verdict, what is claimed, on which data, in which
+    notebook, and the evidence (each row's n, each comparison's 95% interval) on an indented line — a list, so that
+    long evidence wraps instead of widening a table."""
     claims = all_claims(root)
     if claims.empty:
         return "No claims: run `make report` first."
-    table = claims.assign(notebook=claims.section).drop(columns="section")
-    return table.to_markdown(index=False)
+    lines = []
+    for paper, group in claims.groupby("paper", sort=False):
+        counts = ", ".join(f"{n} {v}" for v, n in group.verdict.value_counts().items())
+        lines += [f"**{paper}** ({counts})", ""]
+        for c in group.itertuples():
+            lines.append(f"- **{c.verdict}**: {c.claim} [{c.data}] (`{c.section}`)")
+            if c.evidence:
+                lines.append(f"  <br>{c.evidence}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
 
 
 def ledger_block(root: Path) -> str:

@@ -148,8 +148,9 @@ def paper_layout(comparison: pd.DataFrame) -> list[str]:
             mark = {"worse": " ✗", INCONCLUSIVE: " ?"}.get(c.verdict, "")
             out.loc[row, f"{metric} Δ"] = delta_text(c.diff, getattr(c, "diff_low", float("nan")),
                                                      getattr(c, "diff_high", float("nan"))) + mark
-            if getattr(c, "collapsed", ""):
-                out.loc[row, "⚠ partitions"] = c.collapsed
+            note = getattr(c, "collapsed", "")
+            if isinstance(note, str) and note:  # a section read back from CSV has NaN where there is no note
+                out.loc[row, "⚠ partitions"] = note
         lines += [f"**{table} table, {dataset}** (ours: mean ± std over seeds (seeds); Δ in points with its 95% "
                   "interval; ✗ worse than the tolerance, ? inconclusive; ⚠ runs using fewer clusters than asked)",
                   "", out.fillna("").reset_index().to_markdown(index=False, disable_numparse=True), ""]

@@ -181,9 +181,10 @@ def _record(spec: RunSpec, model: Any, pred: np.ndarray, seconds: float, start: 
         "seconds": seconds,
         "n_samples": int(len(labels)),
         **evaluate(labels, pred),
+        "nmi_geometric": geometric_nmi(labels, pred),
         **partition_fields(pred, model.n_clusters),
         "labels": np.asarray(pred).tolist(),
-        **training_record(model),
+        **training_record(model, labels),
         **({"output_data": extras} if extras else {}),
         "provenance": run_provenance(model, profile, time.perf_counter() - start),
     }
@@ -199,10 +200,17 @@ def partition_fields(labels: Sequence[int] | np.ndarray, n_clusters: int) -> dic
 LABEL_SCORES = ("acc", "nmi", "pur")  # per-epoch scores a history holds when labels were given: not training data
 
 
-def training_record(model: Any) -> dict[str, Any]:
+def geometric_nmi(truth: np.ndarray, pred: np.ndarray) -> float:
+    """NMI normalised by the geometric mean of the entropies (the IDMC/DDMC/SDCIB group's code); `nmi` is ours,
+    the arithmetic mean (scikit-learn's default)."""
+    return evaluate(truth, pred, nmi_average="geometric")["nmi"]
+
+
+def training_record(model: Any, truth: np.ndarray) -> dict[str, Any]:
     """A deep run's training as the reporting protocols need it: the per-epoch loss terms and total
-    (`loss_history`) and, per label-free epoch-selection criterion (engine.EpochSelection), the epoch chosen and its
-    partition (`epoch_labels`); nothing for a method without a training history."""
+    (`loss_history`) and, per label-free epoch-selection criterion (engine.EpochSelection), the epoch chosen, its
+    partition and that partition's scores (`epoch_labels`; scored like the run, so the protocols are read from the
+    store without the data); nothing for a method without a training history."""
     history = getattr(model, "history_", None)
     if history is None:
         return {}
@@ -211,7 +219,10 @@ def training_record(model: Any) -> dict[str, Any]:
     chosen = getattr(model, "epoch_labels_", {})
     if chosen:
         out["epoch_labels"] = {name: {"epoch": int(c["epoch"]), "value": float(c["value"]),
-                                      "labels": np.asarray(c["labels"]).tolist()} for name, c in chosen.items()}
+                                      "labels": np.asarray(c["labels"]).tolist(),
+                                      "scores": {**evaluate(truth, c["labels"]),
+                                                 "nmi_geometric": geometric_nmi(truth, c["labels"])}}
+                               for name, c in chosen.items()}
     return out
 
 

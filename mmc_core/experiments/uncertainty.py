@@ -54,8 +54,9 @@ def rows_of(summary: pd.DataFrame, index: str = "dataset", column: str = "row", 
         if name in out.setdefault(key, {}):
             raise ValueError(f"Two summary rows for {index} {key!r}, {column} {name!r}: pass one per row.")
         std = r.get(f"{metric}_std", np.nan)
+        collapsed = r.get("runs_collapsed", 0)
         out[key][name] = Row(name, float(r[f"{metric}_mean"]), float(np.nan if std is None else std),
-                             int(r.get("n_seeds", 1)), int(r.get("runs_collapsed", 0) or 0))
+                             int(r.get("n_seeds", 1)), 0 if pd.isna(collapsed) else int(collapsed))
     return out
 
 
