@@ -27,3 +27,12 @@ def two_view_minmax() -> tuple[list[np.ndarray], np.ndarray]:
     y = np.repeat(np.arange(3), 60)
     views = [2.0 * rng.normal(size=(3, d))[y] + rng.normal(size=(180, d)) for d in (20, 30)]
     return scale_views(views, "minmax"), y
+
+
+def unequal_clusters(k: int = 8, smallest: int = 30, step: int = 10) -> tuple[list[np.ndarray], np.ndarray]:
+    """k clusters of unequal sizes (smallest, smallest + step, ...), two views (16 and 24 features): a
+    well-separated centre per cluster + unit Gaussian noise, min-max scaled."""
+    rng = np.random.default_rng(1)
+    y = np.repeat(np.arange(k), [smallest + step * c for c in range(k)])
+    views = [3.0 * rng.normal(size=(k, d))[y] + rng.normal(size=(y.size, d)) for d in (16, 24)]
+    return scale_views(views, "minmax"), y

@@ -55,6 +55,18 @@ def test_audit_catches_an_edited_record(tmp_path):
     assert any("filed under" in p for p in audit_record(path, moved, REFERENCE_RUNS_DIR, labels))
 
 
+def test_audit_catches_partition_fields_that_are_not_the_labels():
+    path, record = RECORDS[0]
+    sizes = list(record["cluster_sizes"])
+    sizes[0] += 1
+    problems = audit_record(path, {**record, "cluster_sizes": sizes}, REFERENCE_RUNS_DIR, None)
+    assert any("partition fields" in p for p in problems)
+    assert any("clusters_used" in p for p in audit_record(path, {**record, "clusters_used": 99}, REFERENCE_RUNS_DIR,
+                                                          None))
+    stripped = {k: v for k, v in record.items() if k not in ("n_clusters", "clusters_used", "cluster_sizes")}
+    assert any("no partition fields" in p for p in audit_record(path, stripped, REFERENCE_RUNS_DIR, None))
+
+
 def test_audit_catches_outputs_without_their_data():
     path, record = next((p, r) for p, r in RECORDS if r.get("outputs"))
     stripped = {k: v for k, v in record.items() if k != "output_data"}

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from synthetic import two_view_minmax
+from synthetic import blobs, two_view_minmax
 import torch
 
 from mmc_core.losses import infonce_mutual_information
 from mmc_core.methods import make
 from mmc_core.methods.sdcib import SDCIB
 from mmc_core.metrics import accuracy
+from mmc_core.preprocessing import scale_views
 from mmc_core.seeding import seed_everything
 
 SMALL = {"width": 32, "n_layers": 3, "critic_widths": (16,), "epochs": 25, "batch_size": 45}
@@ -42,6 +43,22 @@ def test_recovers_planted_clusters(fits, planted):
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-5)
     np.testing.assert_array_equal(proba.argmax(axis=1), fits[1].labels_)
     assert fits[1].transform(planted[0]).shape == (180, 2 * SMALL["width"])
+
+
+def test_uses_every_cluster_of_a_planted_set_of_unequal_clusters():
+    """The collapse SDCIB showed on Event (IIC's I(Y^i; Y^j) let clusters emptied in the first epochs die once the
+    softmax saturated: 3-6 of 8 used): 8 planted clusters of 12 to 40 samples, every seed must use all 8 under the
+    default reading (I(Y^i; Y^j) under equipartition, Sinkhorn targets); the old reading (balance="none") loses
+    clusters here (seed 0: 5 of 8 on one thread)."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(8), [12, 16, 20, 24, 28, 32, 36, 40])
+    views = scale_views([blobs(rng, y, 20, 6.0, 1.0), blobs(rng, y, 30, 6.0, 1.0)], "minmax")
+    params = {**SMALL, "epochs": 30, "batch_size": 64}
+    used = [np.unique(make("sdcib", 8, random_state=seed, **params).fit_predict(views)).size for seed in range(3)]
+    assert used == [8, 8, 8], used
+    old = [np.unique(make("sdcib", 8, random_state=seed, balance="none", **params).fit_predict(views)).size
+           for seed in range(3)]
+    assert min(old) < 8, old
 
 
 def test_terms_in_history_and_consistency_rises(fitted):
@@ -110,7 +127,7 @@ def test_alpha_zero_drops_the_bottleneck_terms(planted):
 
 
 def test_bad_parameters_are_clear_errors(planted):
-    for bad in ({"alpha": 1.5}, {"hidden_terms": "some"}, {"n_layers": 0}):
+    for bad in ({"alpha": 1.5}, {"hidden_terms": "some"}, {"n_layers": 0}, {"balance": "sometimes"}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             make("sdcib", 3, **bad).fit(planted[0])
     with pytest.raises(ValueError, match="two views"):

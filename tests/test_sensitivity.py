@@ -148,7 +148,7 @@ def test_silent_choices_are_data_and_studies_change_one_choice_at_a_time():
     assert {"choice", "adopted", "alternatives", "why", "chosen by", "studied"} <= set(table.columns)
     readings = study_readings("sdcib")
     assert next(iter(readings)) == FIXED_DEFAULT and readings[FIXED_DEFAULT].scaling == "minmax"
-    assert readings["width 512"].scaling == "minmax" and readings["width 512"].params == {"width": 512}
+    assert readings["width 512"].scaling == "minmax" and readings["width 512"].params == {"balance": "none", "width": 512}
     assert readings["l2-normalised rows"].scaling == "l2" and not readings["l2-normalised rows"].params
     only = study_readings("sdcib", "input preprocessing")
     assert set(only) == {FIXED_DEFAULT, "l2-normalised rows", "z-scored features", "raw features"}

@@ -231,3 +231,28 @@ def lines(frame: pd.DataFrame, title: str, xlabel: str, ylabel: str, reference: 
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+def protocol_bars(table: pd.DataFrame, title: str = "") -> Figure:
+    """ACC of one dataset's runs under each reporting protocol and training reading (protocol.protocol_ledger): a
+    bar per row, the std over seeds as error bar where the row is a mean, grey for oracle rows (the labels choose),
+    the printed ACC as a dashed line."""
+    rows = table.iloc[::-1]
+    mean = rows.ACC.map(lambda s: float(str(s).split(" ± ")[0])).to_numpy()
+    std = rows.ACC.map(lambda s: float(str(s).split(" ± ")[1]) if " ± " in str(s) else 0.0).to_numpy()
+    oracle = rows.selection.str.startswith("oracle").to_numpy()
+    fig, ax = plt.subplots(figsize=(8.5, 1.0 + 0.32 * len(rows)))
+    ax.barh(np.arange(len(rows)), mean, xerr=std, capsize=3, alpha=0.85,
+            color=["0.6" if o else "C0" for o in oracle])
+    names = [f"{reading}: {how}" + (" [oracle]" if o else "") + f"  (n={n})"
+             for reading, how, n, o in zip(rows.reading, rows["reported as"], rows.runs, oracle)]
+    ax.set_yticks(np.arange(len(rows)), names, fontsize=8)
+    if "printed ACC" in rows and pd.notna(rows["printed ACC"].iloc[0]):
+        ax.axvline(rows["printed ACC"].iloc[0], ls="--", color="black",
+                   label=f"printed ({rows['printed ACC'].iloc[0]:.3f})")
+        ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.set_xlabel("ACC (mean over seeds, error bar: std; 'best of N': the one run chosen)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(title, fontsize=11, loc="left")
+    fig.tight_layout()
+    return fig

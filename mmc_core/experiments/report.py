@@ -30,13 +30,15 @@ def save_section(
     summary: pd.DataFrame | None = None,
     claims: pd.DataFrame | None = None,
     ledger: pd.DataFrame | None = None,
+    protocol: pd.DataFrame | None = None,
     notes: str = "",
     profile: str = "",
     out_dir: str | Path | None = None,
 ) -> Path:
     """Write one notebook's tables to <results>/sections/<name>/ (atomically, file by file)."""
     folder = results_dir(out_dir) / SECTIONS_DIR / name
-    for stem, frame in (("comparison", comparison), ("summary", summary), ("claims", claims), ("ledger", ledger)):
+    for stem, frame in (("comparison", comparison), ("summary", summary), ("claims", claims), ("ledger", ledger),
+                        ("protocol", protocol)):
         if frame is not None:
             atomic_write(folder / f"{stem}.csv", lambda tmp, f=frame: f.to_csv(tmp, index=False))
     meta = f"title: {title}\nprofile: {profile}\nwritten: {_dt.datetime.now().isoformat(timespec='seconds')}\n"
@@ -106,6 +108,23 @@ def all_ledgers(root: Path) -> pd.DataFrame:
         return pd.DataFrame()
     ledgers = pd.concat(frames, ignore_index=True).fillna("")
     return ledgers[[c for c in ledgers.columns if c != "section"] + ["section"]]
+
+
+PROTOCOL_INTRO = ("SDCIB's main row read under each reporting protocol (experiments.protocol: the epoch a run reports, "
+                  "how N runs become one number, NMI's normalisation) and under the IDMC/DDMC/SDCIB group's training "
+                  "schedule, one change at a time, beside the printed values; *oracle* rows choose by the labels and "
+                  "are never adopted; `ACC gap closed`: the share of our row's gap to the print a reading closes.")
+
+
+def all_protocols(root: Path) -> pd.DataFrame:
+    """Every section's reporting-protocol table (protocol.protocol_ledger), in section order, in the shown columns."""
+    from .protocol import PROTOCOL_SHOWN
+
+    frames = _section_tables(root, "protocol")
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True).fillna("")
+    return table[[c for c in PROTOCOL_SHOWN if c in table] + ["section"]]
 
 
 def summary_table(comparisons: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
@@ -281,6 +300,9 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
     ledgers = all_ledgers(root)
     if not ledgers.empty:
         lines += ["## Readings ledger", "", LEDGER_INTRO, "", ledgers.to_markdown(index=False), ""]
+    protocols = all_protocols(root)
+    if not protocols.empty:
+        lines += ["## Reporting protocol", "", PROTOCOL_INTRO, "", protocols.to_markdown(index=False), ""]
     interpretations: dict[str, list[str]] = {}
     figures_root = root / "figures"
     for folder in sections:
