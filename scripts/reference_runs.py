@@ -87,17 +87,20 @@ def sdcib_claims(dataset: str, seeds: int, layer_seeds: int) -> list[RunSpec]:
 def sdcib_balanced() -> list[RunSpec]:
     """SDCIB under its equipartition reading of I(Y^i; Y^j) (balance="sinkhorn", the default since the collapse
     study), in order of need: its Event row (20 seeds) and the reporting-protocol study's training readings (5 seeds
-    each, sdcib/08); its claims on Event (3 seeds, layer counts 2) and its t-SNE run; then on MSRC-v1 its row, claims
-    (5 seeds), t-SNE run and alpha/beta grid (seed 0). Runs without the cluster-consistency term are the same
-    computation under either reading: scripts/rekey_defaults.py copies them from the shipped ones."""
+    each, sdcib/08); its ablation and hidden-layer rows on Event (3 seeds), convergence and t-SNE runs; on MSRC-v1 its
+    row and claims (5 seeds), convergence and t-SNE runs; the alpha/beta grid on MSRC-v1 (seed 0); last, the layer
+    counts on Event (2 seeds). Runs without the cluster-consistency term are the same computation under either
+    reading: scripts/rekey_defaults.py copies them from the shipped ones."""
+    event_layers = [s for L in range(2, 8) for s in deep("sdcib", ["Event"], 2, n_layers=L)]
     specs = deep("sdcib", ["Event"], 20)
     specs += [s for r in TRAINING_READINGS for s in deep("sdcib", ["Event"], 5, **r.params)]
-    specs += sdcib_claims("Event", 3, 2) + make_grid([("sdcib", FULL)], ["Event"], 1, outputs=("tsne", "tsne_inputs"))
+    specs += [s for s in sdcib_claims("Event", 3, 2) if s not in event_layers]
+    specs += make_grid([("sdcib", FULL)], ["Event"], 1, outputs=("tsne", "tsne_inputs"))
     specs += sdcib_claims("MSRC-v1", 5, 5)
     specs += make_grid([("sdcib", FULL)], ["MSRC-v1"], 1, outputs=("tsne", "tsne_inputs"))
     specs += [s for a in (0.1, 0.3, 0.5, 0.7, 0.9) for b in (0.01, 0.1, 1.0, 10.0)
               for s in deep("sdcib", ["MSRC-v1"], 1, alpha=a, beta=b)]
-    return list({(s.config_id, s.seed): s for s in specs}.values())
+    return list({(s.config_id, s.seed): s for s in specs + event_layers}.values())
 
 
 def ddmc_claims(dataset: str, seeds: int) -> list[RunSpec]:

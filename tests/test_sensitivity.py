@@ -148,8 +148,10 @@ def test_silent_choices_are_data_and_studies_change_one_choice_at_a_time():
     assert {"choice", "adopted", "alternatives", "why", "chosen by", "studied"} <= set(table.columns)
     readings = study_readings("sdcib")
     assert next(iter(readings)) == FIXED_DEFAULT and readings[FIXED_DEFAULT].scaling == "minmax"
-    assert readings["width 512"].scaling == "minmax" and readings["width 512"].params == {"balance": "none", "width": 512}
-    assert readings["l2-normalised rows"].scaling == "l2" and not readings["l2-normalised rows"].params
+    width = readings["width 512"]  # the fixed default's parameters (balance="none", as studied) plus the change
+    assert width.scaling == "minmax" and width.params == {"balance": "none", "width": 512}
+    assert readings["l2-normalised rows"].scaling == "l2"
+    assert readings["l2-normalised rows"].params == {"balance": "none"}
     only = study_readings("sdcib", "input preprocessing")
     assert set(only) == {FIXED_DEFAULT, "l2-normalised rows", "z-scored features", "raw features"}
     names = [r.name for c in SILENT_CHOICES for r in c.studied if c.method == "sdcib"]
@@ -221,7 +223,7 @@ def test_the_readings_that_change_the_partitions_most_are_paired_one_per_choice(
     pairs = influential_pairs("sdcib", table, "Event")  # width 128: the width is already in, by width 512
     assert list(pairs) == ["width 512 + l2-normalised rows", "width 512 + alpha 0.8", "l2-normalised rows + alpha 0.8"]
     both = pairs["width 512 + l2-normalised rows"]
-    assert both.scaling == "l2" and both.params == {"width": 512}
+    assert both.scaling == "l2" and both.params == {"balance": "none", "width": 512}
     assert pairs["width 512 + alpha 0.8"].scaling == "minmax"
     with pytest.raises(ValueError, match="fixed default"):
         paired_reading("idmc", "Eq. 15 as a ratio", FIXED_DEFAULT)

@@ -23,18 +23,19 @@ SDCIB_LAYERS = range(2, 8)  # sdcib/03's layer counts
 SDCIB_VARIANTS = ["full", "remove I(Y;Y)", "remove I(H;H)", "remove both", "no hidden"]  # sdcib/04 and sdcib/05
 
 
-def sdcib_claims(run: RunSettings, datasets: Sequence[str], scaling: str) -> list[Claim]:
+def sdcib_claims(run: RunSettings, datasets: Sequence[str], scaling: str,
+                 params: Mapping[str, Any] | None = None) -> list[Claim]:
     """SDCIB's ablation, hidden-layer, layer-count and convergence claims (sdcib/03-06) on `datasets`, every run on
-    `scaling`."""
-    datasets = list(datasets)
-    variants = summarize(run.grid(make_grid([("sdcib", run.deep_params(**SDCIB.ABLATIONS[v]), v)
+    `scaling` and with `params` added (e.g. a readings study's fixed default)."""
+    datasets, extra = list(datasets), dict(params or {})
+    variants = summarize(run.grid(make_grid([("sdcib", run.deep_params(**SDCIB.ABLATIONS[v], **extra), v)
                                              for v in SDCIB_VARIANTS], datasets, run.seeds, scaling=scaling)))
     ablation = variants[variants.row != "no hidden"]
     hidden = variants[variants.row.isin(["full", "no hidden"])]
-    layers = summarize(run.grid(make_grid([("sdcib", run.deep_params(n_layers=L), f"L={L}") for L in SDCIB_LAYERS],
-                                          datasets, run.seeds, scaling=scaling)))
-    runs = run.grid(make_grid([("sdcib", run.deep_params())], datasets, [0], scaling=scaling, outputs=("history",)),
-                    keep_labels=True)
+    layers = summarize(run.grid(make_grid([("sdcib", run.deep_params(n_layers=L, **extra), f"L={L}")
+                                           for L in SDCIB_LAYERS], datasets, run.seeds, scaling=scaling)))
+    runs = run.grid(make_grid([("sdcib", run.deep_params(**extra))], datasets, [0], scaling=scaling,
+                              outputs=("history",)), keep_labels=True)
     histories = {r.dataset: pd.DataFrame(r.output_data["history"]) for r in runs.itertuples()}
     return [removing_both_hurts_most(ablation, run.profile), each_component_contributes(ablation, run.profile),
             hidden_terms_help(hidden, run.profile), best_layer_count(layers, SDCIB_LAYERS, run.profile),

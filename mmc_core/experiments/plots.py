@@ -256,3 +256,27 @@ def protocol_bars(table: pd.DataFrame, title: str = "") -> Figure:
     ax.set_title(title, fontsize=11, loc="left")
     fig.tight_layout()
     return fig
+
+
+def collapse_trace_figure(trace: pd.DataFrame, k: int, title: str = "") -> Figure:
+    """Clusters used by the partition and the entropy of its marginal, per epoch, one line per reading and seed
+    (experiments.diagnostics.collapse_trace): where a partition loses clusters, and whether they come back."""
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
+    colours = {reading: f"C{i}" for i, reading in enumerate(dict.fromkeys(trace.reading))}
+    for (reading, seed), run in trace.groupby(["reading", "seed"], sort=False):
+        style = dict(color=colours[reading], alpha=0.8, lw=1.2, label=reading if seed == trace.seed.min() else None)
+        axes[0].plot(run.epoch + 1, run.clusters_used, **style)
+        axes[1].plot(run.epoch + 1, run.marginal_entropy, **style)
+    axes[0].axhline(k, ls="--", color="black", lw=0.8)
+    axes[0].set_ylabel(f"clusters used (of {k})")
+    axes[1].axhline(np.log(k), ls="--", color="black", lw=0.8)
+    axes[1].set_ylabel("marginal entropy (nats)")
+    axes[1].set_title(f"entropy of the partition's cluster shares (log {k}: equal shares)", fontsize=9)
+    axes[0].set_title("clusters the argmax partition uses", fontsize=9)
+    for ax in axes:
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7, frameon=False, loc="lower right")
+    fig.suptitle(title, fontsize=11, x=0.02, ha="left")
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    return fig

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..paths import PROJECT_ROOT
 from .benchmark import bench_block
-from .report import all_claims, all_ledgers
+from .report import all_claims, all_ledgers, all_protocols
 
 README = PROJECT_ROOT / "README.md"
 
@@ -44,6 +44,13 @@ def ledger_block(root: Path) -> str:
     if ledgers.empty:
         return "No readings ledger: run `make report` first."
     return ledgers.rename(columns={"section": "notebook"}).to_markdown(index=False)
+
+
+def protocol_block(root: Path) -> str:
+    protocols = all_protocols(root)
+    if protocols.empty:
+        return "No reporting-protocol study: run `make report` first."
+    return protocols.rename(columns={"section": "notebook"}).to_markdown(index=False)
 
 
 def timings_block(records: list[dict]) -> str:
@@ -80,7 +87,7 @@ def render(text: str, blocks: dict[str, str]) -> str:
 def update_readme(root: Path, records: list[dict], check: bool = False, readme: Path = README) -> bool:
     """Write (or, with check, compare) the README's generated blocks; True when the README is up to date."""
     text = readme.read_text()
-    new = render(text, {"claims": claims_block(root), "ledger": ledger_block(root),
+    new = render(text, {"claims": claims_block(root), "ledger": ledger_block(root), "protocol": protocol_block(root),
                          "timings": timings_block(records), "bench": bench_block(records)})
     if check:
         return new == text

@@ -101,13 +101,18 @@ LEDGER_INTRO = ("Per printed cell with data here, and per substitute a readings 
                 "claims under both, and `verdict changed` marks those whose verdict the adoption changed.")
 
 
-def all_ledgers(root: Path) -> pd.DataFrame:
-    """Every section's readings ledger (sensitivity.ledger), in section order."""
-    frames = _section_tables(root, "ledger")
+def _stacked(root: Path, stem: str, shown: list[str] | None = None) -> pd.DataFrame:
+    """Every section's table `stem`, in section order, in the `shown` columns (default: all) and its section last."""
+    frames = _section_tables(root, stem)
     if not frames:
         return pd.DataFrame()
-    ledgers = pd.concat(frames, ignore_index=True).fillna("")
-    return ledgers[[c for c in ledgers.columns if c != "section"] + ["section"]]
+    table = pd.concat(frames, ignore_index=True).fillna("")
+    return table[[c for c in (shown or table.columns) if c in table and c != "section"] + ["section"]]
+
+
+def all_ledgers(root: Path) -> pd.DataFrame:
+    """Every section's readings ledger (sensitivity.ledger), in section order."""
+    return _stacked(root, "ledger")
 
 
 PROTOCOL_INTRO = ("SDCIB's main row read under each reporting protocol (experiments.protocol: the epoch a run reports, "
@@ -120,11 +125,7 @@ def all_protocols(root: Path) -> pd.DataFrame:
     """Every section's reporting-protocol table (protocol.protocol_ledger), in section order, in the shown columns."""
     from .protocol import PROTOCOL_SHOWN
 
-    frames = _section_tables(root, "protocol")
-    if not frames:
-        return pd.DataFrame()
-    table = pd.concat(frames, ignore_index=True).fillna("")
-    return table[[c for c in PROTOCOL_SHOWN if c in table] + ["section"]]
+    return _stacked(root, "protocol", PROTOCOL_SHOWN)
 
 
 def summary_table(comparisons: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:

@@ -28,28 +28,27 @@ from ..preprocessing import BY_FEATURE_TYPE
 from ..params import Boolean, Interval, NoneValue, Options, Widths
 from . import register
 
-INTERPRETATION = """Our readings of what the SDCIB slides leave open (docs/readings.md): I(Y^v; H_l^v) by a MINE critic per view and
-layer (Donsker-Varadhan bound with the moving-average gradient correction; "jsd" is an option), trained alternately
-with the encoders (Algorithm 1); I(H_l^i; H_l^j) by the InfoNCE bound (cosine critic, tau 0.5: the "contrastive"
-part, needing no trained critic, which matches the slides' count of M x L estimators); I(Y^i; Y^j) under the
-equipartition constraint (every cluster n/K of a batch, as SeLa's self-labelling; the group's public DCIB code adds
-a cross-entropy to Sinkhorn-balanced labels beside the views' cluster MI): swapped prediction, view j's assignments balanced by Sinkhorn-Knopp (3 rounds, eps 0.05,
-detached) are the targets of view i's, log K - cross-entropy (balance="sinkhorn"); IIC's exact MI of the joint
-(balance="none") was the reading before the collapse study and is kept as a studied reading: with it the argmax
-partition used 3-6 of Event's 8 clusters (scripts/sdcib_collapse.py: clusters emptied in the first ~6 epochs never
-return once the softmax saturates, where IIC's gradient vanishes; ablating relevance, feature consistency,
-compression or the bound does not prevent it), and the Sinkhorn reading was chosen without labels, by clusters used
-(all K on every seed) and the marginal entropy of the partition, never by ACC/NMI; I(X^v; H_l^v) by the
-Gaussian-channel upper bound 1/2 log(1 + Var(H)/s^2) averaged over units (s = 1); every hidden layer
-Linear-BatchNorm-ReLU of one width (256; batchnorm=False drops the BatchNorm, as the group's code has none); one
-linear-softmax cluster head shared by the views (with a head per view the views' cluster indices need not agree, the
+INTERPRETATION = """Our readings of what the SDCIB slides leave open (docs/readings.md): I(Y^v; H_l^v) by a MINE
+critic per view and layer (Donsker-Varadhan bound with the moving-average gradient correction; "jsd" is an option),
+trained alternately with the encoders (Algorithm 1); I(H_l^i; H_l^j) by the InfoNCE bound (cosine critic, tau 0.5:
+the "contrastive" part, needing no trained critic, which matches the slides' count of M x L estimators); I(Y^i; Y^j)
+under the equipartition constraint (every cluster n/K of a batch, as SeLa's self-labelling; the group's public DCIB
+code adds a cross-entropy to Sinkhorn-balanced labels beside the views' cluster MI): swapped prediction, view j's
+assignments balanced by Sinkhorn-Knopp (3 rounds, eps 0.05, detached) are the targets of view i's, log K - cross-
+entropy (balance="sinkhorn"); IIC's exact MI of the joint (balance="none") was the reading before the collapse study
+and stays runnable: with it the argmax partition used fewer than Event's 8 clusters (scripts/sdcib_collapse.py:
+clusters emptied in the first epochs never return once the softmax saturates, where IIC's gradient vanishes;
+ablating relevance, feature consistency, compression or the bound does not prevent it), and the Sinkhorn reading was
+chosen without labels, by clusters used and the marginal entropy of the partition, never by ACC/NMI; I(X^v; H_l^v)
+by the Gaussian-channel upper bound 1/2 log(1 + Var(H)/s^2) averaged over units (s = 1); every hidden layer Linear-
+BatchNorm-ReLU of one width (256; batchnorm=False drops the BatchNorm, as the group's code has none); one linear-
+softmax cluster head shared by the views (with a head per view the views' cluster indices need not agree, the
 symmetric IIC joint then stalls at permuted optima and the views' assignments cannot be averaged); the final
-partition is the argmax of
-the views' mean soft assignment (the slides' Eq. 2 is not shown); inputs by the label-free data rule (per-sample l2 for
-bag-of-words views, as Event's, else per-feature min-max; chosen from the features' type, tested on bag-of-words
-substitutes: sdcib/08); alpha 0.5, beta 1, batch
-256, 100 epochs, Adam lr 1e-3 halved at mid-training (none printed in the slides; alpha and tau kept after a 3-seed
-check on the MSRC-v1 substitute, never chosen on Event); the reported run is the last epoch."""
+partition is the argmax of the views' mean soft assignment (the slides' Eq. 2 is not shown); inputs by the label-
+free data rule (per-sample l2 for bag-of-words views, as Event's, else per-feature min-max; chosen from the
+features' type, tested on bag-of-words substitutes: sdcib/08); alpha 0.5, beta 1, batch 256, 100 epochs, Adam lr
+1e-3 halved at mid-training (none printed in the slides; alpha and tau kept after a 3-seed check on the MSRC-v1
+substitute, never chosen on Event); the reported run is the last epoch."""
 
 HIDDEN_TERMS = ("all", "last")
 BALANCE = ("sinkhorn", "none")  # I(Y^i; Y^j): under equipartition (Sinkhorn targets), or IIC's exact MI
