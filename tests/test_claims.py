@@ -160,7 +160,7 @@ def test_idmc_beats_amkm_on_raw_and_min_max_inputs():
     assert c.idmc_beats_amkm(_amkm(0.829), REF).verdict == FAILS
     rows = _amkm(0.829)
     missing = c.idmc_beats_amkm(rows[rows.method_label != "AmKM (min-max)"], REF)
-    assert missing.verdict == "not testable here" and missing.data == "none of Handwritten, MSRC-v1, Scene-15 run"
+    assert missing.verdict == "not testable here" and missing.data == "none of Handwritten, MSRC-v1, Scene-15, CMU-MOSI run"
 
 
 def _idmc_ablation(ddc: Cell, kl: Cell) -> pd.DataFrame:

@@ -186,9 +186,10 @@ def converges_fast(histories: Mapping[str, pd.DataFrame], profile: Profile, pape
 # IDMC ------------------------------------------------------------------------------------------------------------
 
 def idmc_beats_amkm(rows: pd.DataFrame, profile: Profile,
-                    on: Sequence[str] = ("Handwritten", "MSRC-v1", "Scene-15")) -> Claim:
+                    on: Sequence[str] = ("Handwritten", "MSRC-v1", "Scene-15", "CMU-MOSI")) -> Claim:
     """IDMC's mean ACC beats AmKM on both its raw and its min-max scaled inputs (rows labelled "AmKM" and
-    "AmKM (min-max)"), on the datasets of `on` that were run with all three rows."""
+    "AmKM (min-max)"), on the datasets of `on` that were run with all three rows (CMU-MOSI: the one substitute whose
+    views are genuinely different modalities, as IDMC's own datasets')."""
     table = rows_of(rows, column="method_label")
     data, outcomes, parts, used = [], [], [], []
     for d in on:
