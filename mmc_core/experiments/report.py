@@ -191,18 +191,26 @@ def paper_layout(comparison: pd.DataFrame) -> list[str]:
 
 
 def degenerate_partitions(records: list[dict]) -> pd.DataFrame:
-    """Per method and dataset whose runs do not all use the k clusters asked for: runs, how many use fewer, and the
-    clusters used (min / median / max) — a collapsed partition with a plausible ACC is a defect until explained."""
+    """Per method, dataset and kind of run (its main row, or other parameters) whose runs do not all use the k
+    clusters asked for: runs, how many use fewer, and the clusters used (min / median / max) — a collapsed partition
+    with a plausible ACC is a defect until explained."""
     rows = pd.DataFrame([{"method": r.get("method_label", r["method"]), "dataset": r["dataset"],
-                          "k": r["n_clusters"], "used": r["clusters_used"]}
+                          "runs of": _configuration(r), "k": r["n_clusters"], "used": r["clusters_used"]}
                          for r in map(with_partition_fields, records) if "clusters_used" in r])
     if rows.empty:
         return rows
-    grouped = rows.groupby(["method", "dataset", "k"], sort=True).used
-    table = pd.DataFrame({"runs": grouped.size(), "runs using < k": grouped.apply(lambda u: int((u < u.name[2]).sum())),
+    grouped = rows.groupby(["method", "dataset", "runs of", "k"], sort=True).used
+    table = pd.DataFrame({"runs": grouped.size(), "runs using < k": grouped.apply(lambda u: int((u < u.name[3]).sum())),
                           "clusters used (min / median / max)": grouped.agg(
                               lambda u: f"{u.min()} / {u.median():g} / {u.max()}")}).reset_index()
     return table[table["runs using < k"] > 0].reset_index(drop=True)
+
+
+def _configuration(record: dict) -> str:
+    """'main row' for a run of the method's defaults (its row in the papers' tables), else 'other parameters' (studies,
+    ablations, readings)."""
+    params = record.get("params") or {}
+    return "main row" if not set(params) - {"device", "view"} and not record.get("outputs") else "other parameters"
 
 
 def partition_lines(records: list[dict]) -> list[str]:
