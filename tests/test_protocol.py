@@ -83,3 +83,15 @@ def test_a_kmeans_readout_keeps_no_epoch_partitions():
 
 def test_partition_fields_count_clusters_used_and_their_sizes():
     assert partition_fields([0, 0, 2, 2, 2], 4) == {"n_clusters": 4, "clusters_used": 2, "cluster_sizes": [2, 0, 3, 0]}
+
+
+def test_degenerate_partitions_count_dataset_runs_and_skip_concept_runs():
+    from mmc_core.experiments.report import degenerate_partitions
+
+    runs = [{"method": "sdcib", "method_label": "SDCIB", "dataset": "Event", "params": {"device": "auto"},
+             "labels": [0, 1], "n_clusters": 8, "clusters_used": used, "cluster_sizes": []} for used in (8, 5)]
+    concept = {"method": "multidproxy", "task": "Planted1@colour", "dataset": "Planted", "labels": [0, 0, 1]}
+    table = degenerate_partitions(runs + [concept])
+    assert table.to_dict("records") == [{"method": "SDCIB", "dataset": "Event", "runs of": "main row", "k": 8,
+                                         "runs": 2, "runs using < k": 1,
+                                         "clusters used (min / median / max)": "5 / 6.5 / 8"}]

@@ -196,7 +196,7 @@ def degenerate_partitions(records: list[dict]) -> pd.DataFrame:
     with a plausible ACC is a defect until explained."""
     rows = pd.DataFrame([{"method": r.get("method_label", r["method"]), "dataset": r["dataset"],
                           "runs of": _configuration(r), "k": r["n_clusters"], "used": r["clusters_used"]}
-                         for r in map(with_partition_fields, records) if "clusters_used" in r])
+                         for r in map(with_partition_fields, _dataset_runs(records)) if "clusters_used" in r])
     if rows.empty:
         return rows
     grouped = rows.groupby(["method", "dataset", "runs of", "k"], sort=True).used
@@ -204,6 +204,11 @@ def degenerate_partitions(records: list[dict]) -> pd.DataFrame:
                           "clusters used (min / median / max)": grouped.agg(
                               lambda u: f"{u.min()} / {u.median():g} / {u.max()}")}).reset_index()
     return table[table["runs using < k"] > 0].reset_index(drop=True)
+
+
+def _dataset_runs(records: list[dict]) -> list[dict]:
+    """The runs of a method on a registered dataset (not Multi-DProxy's concept runs, whose clusters are the task's)."""
+    return [r for r in records if "task" not in r]
 
 
 def _configuration(record: dict) -> str:
@@ -216,7 +221,7 @@ def _configuration(record: dict) -> str:
 def partition_lines(records: list[dict]) -> list[str]:
     """The report's section on degenerate partitions."""
     table = degenerate_partitions(records)
-    cells = len({(r.get("method"), r["dataset"]) for r in records if "labels" in r})
+    cells = len({(r.get("method"), r["dataset"]) for r in _dataset_runs(records) if "labels" in r})
     if table.empty:
         return [f"Every run of every method x dataset cell ({cells}) uses all k clusters.", ""]
     return [f"Runs whose partition uses fewer clusters than the k asked for ({len(table)} of {cells} method x dataset "
