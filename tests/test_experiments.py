@@ -265,8 +265,8 @@ def test_degenerate_partitions_lists_the_cells_with_collapsed_runs():
     records = ([record("KM", "Event", u) for u in (8, 5, 8, 7)] + [record("AmKM", "Event", 8)] * 3
                + [record("KM", "MSRC-v1", u, k=7) for u in (7, 7)] + [{"method": "old", "dataset": "Event"}])
     table = degenerate_partitions(records)
-    assert table.to_dict("records") == [{"method": "KM", "dataset": "Event", "k": 8, "runs": 4, "runs using < k": 2,
-                                         "clusters used (min / median / max)": "5 / 7.5 / 8"}]
+    assert table.to_dict("records") == [{"method": "KM", "dataset": "Event", "runs of": "main row", "k": 8, "runs": 4,
+                                         "runs using < k": 2, "clusters used (min / median / max)": "5 / 7.5 / 8"}]
     assert degenerate_partitions([record("KM", "Event", 8)]).empty and degenerate_partitions([]).empty
 
 
