@@ -16,6 +16,7 @@ from synthetic import unequal_clusters
 from test_contract import SMALL
 
 from mmc_core.experiments.reference import iter_records
+from mmc_core.experiments.report import run_kind
 from mmc_core.methods import available, make, method_class
 
 PAPER_METHODS = ("idmc", "ddmc", "sdcib")
@@ -78,8 +79,7 @@ def _main_rows_on_event() -> dict[str, list[tuple[str, int, int]]]:
     parameter but the device; its own scaling)."""
     rows: dict[str, list[tuple[str, int, int]]] = {}
     for path, record in iter_records():
-        if record["dataset"] != "Event" or {k for k in record["params"] if k not in ("device", "view")} \
-                or record.get("outputs"):
+        if record["dataset"] != "Event" or run_kind(record) != "main row":
             continue
         rows.setdefault(record["method"], []).append((path.name, record["clusters_used"], record["n_clusters"]))
     return rows

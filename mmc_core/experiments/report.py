@@ -195,7 +195,7 @@ def degenerate_partitions(records: list[dict]) -> pd.DataFrame:
     clusters asked for: runs, how many use fewer, and the clusters used (min / median / max) — a collapsed partition
     with a plausible ACC is a defect until explained."""
     rows = pd.DataFrame([{"method": r.get("method_label", r["method"]), "dataset": r["dataset"],
-                          "runs of": _configuration(r), "k": r["n_clusters"], "used": r["clusters_used"]}
+                          "runs of": run_kind(r), "k": r["n_clusters"], "used": r["clusters_used"]}
                          for r in map(with_partition_fields, _dataset_runs(records)) if "clusters_used" in r])
     if rows.empty:
         return rows
@@ -211,7 +211,7 @@ def _dataset_runs(records: list[dict]) -> list[dict]:
     return [r for r in records if "task" not in r]
 
 
-def _configuration(record: dict) -> str:
+def run_kind(record: dict) -> str:
     """'main row' for a run of the method's defaults (its row in the papers' tables), else 'other parameters' (studies,
     ablations, readings)."""
     params = record.get("params") or {}
