@@ -70,8 +70,8 @@ def test_event_fidelity_within_and_outside_two_points():
     above = c.event_fidelity(_comparison(0.600, 0.360), REF)
     assert above.verdict == FAILS and "ACC 0.600 (n=5) vs printed 0.565" in above.evidence and ": better" in above.evidence
     assert c.event_fidelity(_comparison(0.303, 0.184), REF).verdict == FAILS
-    # the target is 2 points at every profile that compares (docs/protocol.md), not quick's looser 5 points
-    assert c.event_fidelity(_comparison(0.600, 0.360), QUICK).verdict == FAILS
+    # quick's 20-epoch training is not the papers' protocol: it gives no verdict, not a miss blamed on the method
+    assert c.event_fidelity(_comparison(0.600, 0.360), QUICK).verdict == c.NOT_TESTABLE
     loose = c.event_fidelity(_comparison(0.600, 0.360), REF, tolerance=0.05)
     assert loose.verdict == HOLDS and loose.claim.endswith("within 5 points")
 

@@ -129,23 +129,46 @@ def full_profile_estimate(records: list[dict[str, Any]], bench: dict[str, Any] |
     return table.reset_index().round(2)
 
 
+def full_profile_cpu_hours() -> float | None:
+    """What the full profile costs on the CPU, one run after another (its seeds are not trained together there):
+    `full_profile_estimate`'s total from the shipped runs' recorded times; None when no run is shipped."""
+    from .reference import concept_records, iter_records
+
+    records = [record for _, record in iter_records()] + concept_records()
+    estimate = full_profile_estimate(records, None)
+    return None if estimate.empty else float(estimate.set_index("method").loc["all", "hours one by one"])
+
+
+SHORT_HEADERS = {"one by one (s/epoch)": "1 by 1 s/epoch", "together (s/epoch)": "together s/epoch",
+                 "together / one by one": "together / 1 by 1", "S seeds together / 1 seed": "S vs 1 seed"}
+
+
 def bench_block(records: list[dict[str, Any]]) -> str:
-    """The README's benchmark: each kept benchmark's table with its date and device, then the full-profile
-    projection from the CPU benchmark."""
+    """The benchmark's document block: each kept benchmark's table with its date and device (a method that cannot
+    train together is listed under the table with its reason, so rows stay narrow), then the full-profile projection
+    from the CPU benchmark."""
     benches = load_benches()
     if not benches:
-        return "No benchmark kept: run `make bench BENCH_OUT=1`."
+        return "No benchmark kept: run `make bench BENCH_KEEP=1`."
     parts = []
     for bench in benches:
         dates = sorted({row["date"] for row in bench["rows"]})
         commits = sorted({row["commit"][:7] for row in bench["rows"]})
+        table = bench_table(bench)
+        reasons = table.loc[table["why not together"] != "", ["method", "why not together"]].drop_duplicates()
+        table = table.drop(columns="why not together").rename(columns=SHORT_HEADERS)
         parts.append(f"**{bench['device']}** ({bench['threads']} thread(s); torch {bench['torch']}; measured "
                      f"{', '.join(dates)} at commit {', '.join(commits)}; fits of {bench['epochs']} epochs, "
-                     "per epoch):\n\n" + bench_table(bench).to_markdown(index=False))
+                     "per epoch):\n\n" + table.to_markdown(index=False))
+        if not reasons.empty:
+            parts.append("Not trained together:\n\n" + "\n".join(
+                f"- `{row.method}`: {row._2}" for row in reasons.itertuples()))
     cpu = next((b for b in benches if b["device_kind"] == "cpu"), None)
     estimate = full_profile_estimate(records, cpu)
     if not estimate.empty:
         parts.append("Full profile, projected (20 seeds for every cell of the reference store; cost per run = the "
                      "cell's median recorded wall seconds on this CPU, one thread; seeds together = that x the "
-                     "benchmark's ratio at 20 seeds):\n\n" + estimate.fillna("").to_markdown(index=False))
+                     "benchmark's ratio at 20 seeds):\n\n" + estimate.fillna("").rename(columns={
+                         "hours, seeds together": "hours together",
+                         "together / one by one (20 seeds)": "ratio at 20 seeds"}).to_markdown(index=False))
     return "\n\n".join(parts)

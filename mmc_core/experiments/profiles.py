@@ -1,7 +1,9 @@
 """Run profiles: how much compute a reproduction spends, and how strictly it is compared with the papers.
 
 smoke  — a minute per notebook: 2 seeds, a few epochs; comparisons are shown but only their structure is asserted.
-quick  — 5 seeds, shortened training; fidelity checks asserted with a loose tolerance.
+quick  — 5 seeds, shortened training (20 epochs): shows that every notebook trains and what its tables look like,
+         but gives no verdicts, since the papers' numbers are for 100-1,000 epochs (to check the shipped numbers
+         cheaply, `make verify` re-computes a sample of them at the full protocol).
 full   — the papers' protocol (20 seeds, full training); fidelity checks asserted with the tight tolerance.
 reference — the full profile's runs, read from the shipped reference store (`reference/runs/`) instead of computed:
          every seed shipped for a cell (up to 20) is used, a cell with no shipped run is "not run". Seconds per
@@ -30,7 +32,7 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile("smoke", seeds=2, epochs=2, tolerance=None, assert_fidelity=False),
-    "quick": Profile("quick", seeds=5, epochs=20, tolerance=0.05, assert_fidelity=True),
+    "quick": Profile("quick", seeds=5, epochs=20, tolerance=None, assert_fidelity=False),
     "full": Profile("full", seeds=20, epochs=None, tolerance=0.02, assert_fidelity=True),
     "reference": Profile("reference", seeds=20, epochs=None, tolerance=0.02, assert_fidelity=True, computes=False),
 }

@@ -1,15 +1,20 @@
-"""The README's generated blocks: the claims table, the timings and the seed benchmark, written from the shipped runs
-and the kept benchmark (reference/bench), never typed.
+"""The documents' generated blocks — the README's verdict summary, docs/claims.md (every claim with its evidence, the
+readings ledger, the reporting-protocol study) and docs/timings.md (run timings, the seed benchmark) — written from
+the shipped runs and the kept benchmark (reference/bench), never typed.
 
 `python -m mmc_core readme` rewrites the text between `<!-- generated:NAME -->` and `<!-- /generated:NAME -->` in
-README.md from the reference sections (what `make report` writes) and the reference store's provenance;
-`--check` fails when the README differs from what the shipped runs give (CI runs it after nbval).
+each document from the reference sections (what `make report` writes) and the reference store's provenance;
+`--check` fails when a document differs from what the shipped runs give (CI runs it after nbval). Every generated
+line outside a table is wrapped to `WIDTH` columns, and tables are laid out narrow, so the documents read in an
+ordinary terminal or on a code host.
 """
 
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
+from typing import Callable
 
 import pandas as pd
 
@@ -17,40 +22,127 @@ from ..paths import PROJECT_ROOT
 from .benchmark import bench_block
 from .report import all_claims, all_ledgers, all_protocols
 
+WIDTH = 116  # generated prose wraps here; a document's lines stay within 120 columns
 README = PROJECT_ROOT / "README.md"
+CLAIMS_DOC = PROJECT_ROOT / "docs" / "claims.md"
+TIMINGS_DOC = PROJECT_ROOT / "docs" / "timings.md"
+VERDICT_ORDER = ["holds", "does not hold", "inconclusive", "not decided", "not testable here"]
 
 
-def claims_block(root: Path) -> str:
-    """Per paper, a count of verdicts, then one item per claim: its verdict, what is claimed, on which data, in which
-    notebook, and the evidence (each row's n, each comparison's 95% interval) on an indented line — a list, so that
-    long evidence wraps instead of widening a table."""
+def wrap(text: str, indent: str = "", first: str | None = None) -> str:
+    """One paragraph or list item wrapped to WIDTH columns (`first` prefixes the first line, `indent` the others)."""
+    return textwrap.fill(text, WIDTH, initial_indent=first if first is not None else indent,
+                         subsequent_indent=indent, break_on_hyphens=False, break_long_words=False)
+
+
+def wrap_block(block: str) -> str:
+    """A generated block with every over-long prose line wrapped (table rows are left as they are)."""
+    lines = []
+    for line in block.splitlines():
+        if len(line) <= WIDTH or line.startswith("|"):
+            lines.append(line)
+            continue
+        bullet = re.match(r"(\s*(?:[-*]|\d+\.)\s+)", line)
+        indent = " " * len(bullet.group(1)) if bullet else re.match(r"\s*", line).group(0)
+        lines.append(wrap(line.strip() if not bullet else line[len(bullet.group(1)):],
+                          indent, bullet.group(1) if bullet else indent))
+    return "\n".join(lines)
+
+
+def seed_counts(evidence: str) -> str:
+    """The range of seeds per row a claim's evidence names (`n=5` ... `n=20`), e.g. "5-20"; "-" where none."""
+    counts = sorted({int(n) for n in re.findall(r"\bn=(\d+)", evidence)})
+    if not counts:
+        return "-"
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+
+
+def short_claim(claim: str) -> str:
+    """A claim without its parenthesised details, for the one-row-per-claim table (the evidence below keeps them)."""
+    return claim.split(" (")[0]
+
+
+def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
+    """Per paper, its claims by verdict (the README's summary)."""
+    table = pd.crosstab(claims.paper, claims.verdict)
+    table = table[[v for v in VERDICT_ORDER if v in table] + [v for v in table if v not in VERDICT_ORDER]]
+    table.insert(0, "claims", table.sum(axis=1))
+    return table.reset_index()
+
+
+def summary_block(root: Path) -> str:
+    """The README's block: claims by verdict per paper, pointing at the page with every claim and its evidence."""
     claims = all_claims(root)
     if claims.empty:
         return "No claims: run `make report` first."
-    lines = []
+    return verdict_counts(claims).to_markdown(index=False)
+
+
+def claims_block(root: Path) -> str:
+    """Per paper, a table with one short row per claim (verdict, seeds per row, claim, notebook), then each claim's
+    evidence below it as a list: every row's n and every comparison's 95% interval, one comparison per line."""
+    claims = all_claims(root)
+    if claims.empty:
+        return "No claims: run `make report` first."
+    parts = []
     for paper, group in claims.groupby("paper", sort=False):
-        counts = ", ".join(f"{n} {v}" for v, n in group.verdict.value_counts().items())
-        lines += [f"**{paper}** ({counts})", ""]
-        for c in group.itertuples():
-            lines.append(f"- **{c.verdict}**: {c.claim} [{c.data}] (`{c.section}`)")
-            if c.evidence:
-                lines.append(f"  <br>{c.evidence}")
-        lines.append("")
-    return "\n".join(lines).rstrip()
+        group = group.reset_index(drop=True)
+        table = pd.DataFrame({"#": range(1, len(group) + 1), "verdict": group.verdict,
+                              "n per row": group.evidence.map(seed_counts), "claim": group.claim.map(short_claim)})
+        evidence = []
+        for number, c in enumerate(group.itertuples(), start=1):
+            evidence.append(wrap(f"**{number}. {c.claim}** — {c.verdict}; data: {c.data}; notebook `{c.section}`",
+                                 "  ", "- "))
+            evidence += [wrap(item.strip(), "    ", "  - ") for item in c.evidence.split("; ") if item.strip()]
+        parts.append(f"### {paper}\n\n" + table.to_markdown(index=False) + "\n\nEvidence:\n\n" + "\n".join(evidence))
+    return "\n\n".join(parts)
+
+
+LEDGER_READINGS = {"fixed default": "fixed default", "label-free selected": "label-free",
+                   "oracle (by labels, not adopted)": "oracle (labels, not adopted)"}
 
 
 def ledger_block(root: Path) -> str:
+    """The readings ledger, one item per cell: the printed value, then ours under the fixed default, the label-free
+    choice and the oracle, each on its own line."""
     ledgers = all_ledgers(root)
     if ledgers.empty:
         return "No readings ledger: run `make report` first."
-    return ledgers.rename(columns={"section": "notebook"}).to_markdown(index=False)
+    items = []
+    for row in ledgers.to_dict("records"):
+        head = (f"**{row['method']} · {row['dataset']} · {row['cell']}** ({row['seeds']} seeds; printed: "
+                f"{row['printed']}; notebook `{row['section']}`)")
+        items.append(wrap(head, "  ", "- "))
+        for column, name in LEDGER_READINGS.items():
+            value = str(row.get(column, "")).replace(f"{column}: ", "")
+            if value:
+                items.append(wrap(f"{name}: {value}", "    ", "  - "))
+        gaps = [f"{c} {row[c]}" for c in ("label-free - printed", "best reading - printed") if row.get(c, "") != ""]
+        if row.get("verdict changed", "") != "":
+            gaps.append(f"verdict changed: {row['verdict changed']}")
+        if gaps:
+            items.append(wrap("; ".join(gaps), "    ", "  - "))
+    return "\n".join(items)
 
 
 def protocol_block(root: Path) -> str:
+    """The reporting-protocol study, per dataset one item per reading: how the runs are reported, ACC and NMI, the
+    difference from the print and the share of the gap it closes; oracle rows say so in their title."""
     protocols = all_protocols(root)
     if protocols.empty:
         return "No reporting-protocol study: run `make report` first."
-    return protocols.rename(columns={"section": "notebook"}).to_markdown(index=False)
+    parts = []
+    for (dataset, section), group in protocols.groupby(["dataset", "section"], sort=False):
+        first = group.iloc[0]
+        lines = [f"{dataset} (notebook `{section}`; printed ACC {first['printed ACC']}, NMI {first['printed NMI']}):",
+                 ""]
+        for row in group.to_dict("records"):
+            oracle = " — *oracle*, not adopted" if str(row["selection"]).startswith("oracle") else ""
+            lines.append(wrap(f"**{row['reading']}, {row['reported as']}**{oracle} ({row['runs']} runs): ACC "
+                              f"{row['ACC']}, NMI (geometric) {row['NMI (geometric)']}; ACC - printed "
+                              f"{row['ACC - printed']}, gap closed {row['ACC gap closed']}", "  ", "- "))
+        parts.append("\n".join(lines))
+    return "\n\n".join(parts)
 
 
 def timings_block(records: list[dict]) -> str:
@@ -64,8 +156,8 @@ def timings_block(records: list[dict]) -> str:
         "runs": grouped.size(),
         "epochs": grouped.epochs_trained.agg(lambda e: "-" if e.isna().all() else "/".join(map(str, sorted(
             set(e.dropna().astype(int)))))),
-        "s per run (median)": grouped.wall_seconds.median().round(1),
-        "s per run (min-max)": grouped.wall_seconds.agg(lambda w: f"{w.min():.1f}-{w.max():.1f}"),
+        "s/run (median)": grouped.wall_seconds.median().round(1),
+        "s/run (min-max)": grouped.wall_seconds.agg(lambda w: f"{w.min():.1f}-{w.max():.1f}"),
         "device": grouped.device.agg(lambda d: ", ".join(sorted(set(d)))),
         "threads": grouped.threads.agg(lambda t: ", ".join(map(str, sorted(set(t))))),
     }).reset_index()
@@ -75,22 +167,35 @@ def timings_block(records: list[dict]) -> str:
 
 
 def render(text: str, blocks: dict[str, str]) -> str:
-    """The README text with each generated block replaced; a missing marker pair is an error."""
+    """The text with each generated block replaced; a missing marker pair is an error."""
     for name, body in blocks.items():
         pattern = re.compile(rf"(<!-- generated:{name} -->\n)(?:.*?\n)?(<!-- /generated:{name} -->)", re.S)
         if not pattern.search(text):
-            raise ValueError(f"README.md lacks the markers <!-- generated:{name} --> ... <!-- /generated:{name} -->.")
+            raise ValueError(f"a document lacks the markers <!-- generated:{name} --> ... <!-- /generated:{name} -->.")
         text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 
-def update_readme(root: Path, records: list[dict], check: bool = False, readme: Path = README) -> bool:
-    """Write (or, with check, compare) the README's generated blocks; True when the README is up to date."""
-    text = readme.read_text()
-    new = render(text, {"claims": claims_block(root), "ledger": ledger_block(root), "protocol": protocol_block(root),
-                         "timings": timings_block(records), "bench": bench_block(records)})
-    if check:
-        return new == text
-    if new != text:
-        readme.write_text(new)
-    return True
+def document_blocks(root: Path, records: list[dict]) -> dict[Path, dict[str, Callable[[], str]]]:
+    """Per generated document, its blocks (each computed when asked)."""
+    return {
+        README: {"summary": lambda: summary_block(root)},
+        CLAIMS_DOC: {"claims": lambda: claims_block(root), "ledger": lambda: ledger_block(root),
+                     "protocol": lambda: protocol_block(root)},
+        TIMINGS_DOC: {"timings": lambda: timings_block(records), "bench": lambda: bench_block(records)},
+    }
+
+
+def update_documents(root: Path, records: list[dict], check: bool = False,
+                     documents: dict[Path, dict[str, Callable[[], str]]] | None = None) -> list[Path]:
+    """Write (or, with check, compare) every document's generated blocks; returns the documents that were out of
+    date (with check: that differ from what the shipped runs give)."""
+    stale = []
+    for path, blocks in (documents or document_blocks(root, records)).items():
+        text = path.read_text()
+        new = render(text, {name: wrap_block(make()) for name, make in blocks.items()})
+        if new != text:
+            stale.append(path)
+            if not check:
+                path.write_text(new)
+    return stale

@@ -1,0 +1,110 @@
+"""The documents a reader opens first stay readable and complete: the README is one screen of entry (length and
+width bounded), the handbook names every notebook, package and Make target, the generated blocks wrap instead of
+widening, and the artifact carries its license and citation metadata. Fast; needs no data."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from mmc_core.experiments import readme as docs
+
+ROOT = Path(__file__).resolve().parents[1]
+README_MAX_LINES = 160
+MAX_WIDTH = 120
+READ_FIRST = ["README.md", "docs/usage.md", "docs/claims.md", "docs/timings.md"]
+
+
+def prose_lines(path: Path) -> list[tuple[int, str]]:
+    """(line number, line) of a markdown file outside fenced code blocks."""
+    lines, fenced = [], False
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        if not fenced:
+            lines.append((number, line))
+    return lines
+
+
+def test_the_readme_is_one_screen_of_entry():
+    assert len((ROOT / "README.md").read_text().splitlines()) <= README_MAX_LINES
+
+
+@pytest.mark.parametrize("name", READ_FIRST)
+def test_no_line_is_wider_than_a_terminal(name):
+    wide = [f"{name}:{n} ({len(line)} columns)" for n, line in prose_lines(ROOT / name) if len(line) > MAX_WIDTH]
+    assert not wide, f"lines over {MAX_WIDTH} columns: {wide[:5]}"
+
+
+def test_the_handbook_names_every_notebook_package_and_make_target():
+    usage = (ROOT / "docs/usage.md").read_text()
+    notebooks = sorted(str(p.relative_to(ROOT / "notebooks").with_suffix(""))
+                       for p in (ROOT / "notebooks").glob("*/*.ipynb"))
+    missing = [nb for nb in notebooks if f"`{nb}`" not in usage]
+    assert not missing, f"docs/usage.md's notebook table lacks {missing}"
+    packages = sorted(p.parent.name for p in (ROOT / "mmc_core").glob("*/__init__.py"))
+    layout = usage[usage.index("## Layout"):]
+    assert not [p for p in packages if f"{p}/" not in layout], "docs/usage.md's Layout lacks a package of mmc_core"
+    phony = re.search(r"^\.PHONY:(.*)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
+    commands = usage[usage.index("## Commands"):usage.index("## Data")]
+    internal = {"unit", "smoke", "nbval", "checked-outputs", "clean", "help"}  # steps of `make test` / maintenance
+    assert not [t for t in phony if t not in internal and f"make {t}" not in commands], \
+        "docs/usage.md's Commands lack a Make target"
+
+
+def test_the_readme_links_every_document_it_names():
+    text = (ROOT / "README.md").read_text()
+    for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text):
+        if not target.startswith(("http", "<")):
+            assert (ROOT / target).exists(), f"README links a missing file: {target}"
+
+
+def test_license_and_citation_metadata_agree_with_the_package():
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    zenodo = json.loads((ROOT / ".zenodo.json").read_text())
+    version = re.search(r'^version = "([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.M).group(1)
+    assert citation["version"] == zenodo["version"] == version
+    assert citation["license"] == zenodo["license"] == "MIT"
+    cited = {ref["title"] for ref in citation["references"]}
+    assert len(cited) == 4 and any("Interest-driven" in t for t in cited) and any("Proxy" in t for t in cited)
+
+
+def test_generated_prose_wraps_instead_of_widening():
+    long_item = "- **inconclusive**: " + "; ".join(f"row {i}: 0.5 (n=5) vs 0.4 (n=5): +0.1 [-0.1, +0.3]" for i in
+                                                    range(12))
+    wrapped = docs.wrap_block("intro\n" + long_item + "\n| a | table row stays |")
+    assert max(len(line) for line in wrapped.splitlines()) <= docs.WIDTH
+    assert wrapped.splitlines()[2].startswith("  ") and wrapped.endswith("| a | table row stays |")
+
+
+def test_a_claim_row_states_its_seed_counts_and_short_title():
+    assert docs.seed_counts("A 0.5 (n=5) vs B 0.4 (n=20, 1 collapsed); C (n=5)") == "5-20"
+    assert docs.seed_counts("10 of 10 runs end with exactly the relevant words") == "-"
+    assert docs.short_claim("rapid convergence (80% of the loss decrease in 20% of epochs)") == "rapid convergence"
+
+
+def test_the_summary_counts_every_verdict_per_paper(tmp_path, monkeypatch):
+    claims = pd.DataFrame({"paper": ["A", "A", "B"], "claim": ["x", "y", "z"], "data": "", "section": "s",
+                           "verdict": ["holds", "inconclusive", "not decided"], "evidence": ""})
+    monkeypatch.setattr(docs, "all_claims", lambda root: claims)
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in docs.summary_block(tmp_path).splitlines()]
+    header, by_paper = rows[0], {row[0]: dict(zip(rows[0], row)) for row in rows[2:]}
+    assert header[:5] == ["paper", "claims", "holds", "inconclusive", "not decided"]  # verdicts in a fixed order
+    assert by_paper["A"]["claims"] == "2" and by_paper["A"]["inconclusive"] == "1" and by_paper["B"]["holds"] == "0"
+
+
+def test_check_names_each_stale_document(tmp_path):
+    stale, fresh = tmp_path / "stale.md", tmp_path / "fresh.md"
+    stale.write_text("<!-- generated:a -->\nold\n<!-- /generated:a -->\n")
+    fresh.write_text("<!-- generated:b -->\nsame\n<!-- /generated:b -->\n")
+    documents = {stale: {"a": lambda: "new"}, fresh: {"b": lambda: "same"}}
+    assert docs.update_documents(tmp_path, [], check=True, documents=documents) == [stale]
+    assert "old" in stale.read_text()  # --check writes nothing
+    assert docs.update_documents(tmp_path, [], documents=documents) == [stale] and "new" in stale.read_text()
