@@ -125,9 +125,40 @@ def test_methods_that_cannot_train_together_say_why(views):
     assert "selection='min_loss'" in why_not_together(make("ddmc", 3, selection="min_loss"))
     with pytest.raises(ValueError, match="Cannot train these seeds together"):
         fit_seeds([make("demvc", 3, random_state=s) for s in SEEDS], views)
-    with pytest.raises(ValueError, match="only random_state"):
+    with pytest.raises(ValueError, match="only in random_state; these also differ in alpha"):
         fit_seeds([make("ddmc", 3, random_state=0, **SMALL), make("ddmc", 3, random_state=1, alpha=0.5, **SMALL)],
                   views)
+
+
+def test_seeds_together_refuse_what_they_cannot_do(views):
+    """Each case used to fit silently or fail deep inside: one object twice (it ended with a fit not its own), a
+    classical estimator (an AttributeError), two methods, one seed twice."""
+    e = make("ddmc", 3, random_state=0, **SMALL)
+    with pytest.raises(ValueError, match=r"same estimator object more than once \(positions \[0, 1\]\)"):
+        fit_seeds([e, e], views)
+    assert not hasattr(e, "labels_")  # refused before anything was fitted
+    with pytest.raises(ValueError, match=r"deep methods only; estimator 1 \(KMeansSingleView\) is not one"):
+        fit_seeds([make("ddmc", 3, random_state=0, **SMALL), make("km", 3, random_state=1)], views)
+    with pytest.raises(ValueError, match="one method; given DDMC, IDMC"):
+        fit_seeds([make("ddmc", 3, random_state=0, **SMALL), make("idmc", 3, random_state=1, device="cpu")], views)
+    with pytest.raises(ValueError, match=r"random_state more than once \(\[2, 2\]\)"):
+        fit_seeds([make("ddmc", 3, random_state=2, **SMALL), make("ddmc", 3, random_state=2, **SMALL)], views)
+
+
+def test_run_together_refuses_runs_of_different_cells():
+    """Given runs of two datasets (or scalings) it trained all on the first one's data and filed the records under
+    the others' names."""
+    from mmc_core.experiments.runner import RunSpec, run_together
+
+    base = {"epochs": 2}
+    with pytest.raises(ValueError, match="also differ in dataset"):
+        run_together([RunSpec("ddmc", "MSRC-v1", 0, base), RunSpec("ddmc", "Event", 1, base)])
+    with pytest.raises(ValueError, match="also differ in scaling"):
+        run_together([RunSpec("ddmc", "MSRC-v1", 0, base, "minmax"), RunSpec("ddmc", "MSRC-v1", 1, base, "l2")])
+    with pytest.raises(ValueError, match="also differ in method, parameters"):
+        run_together([RunSpec("ddmc", "MSRC-v1", 0, base), RunSpec("idmc", "MSRC-v1", 1, {})])
+    with pytest.raises(ValueError, match="a seed more than once"):
+        run_together([RunSpec("ddmc", "MSRC-v1", 0, base), RunSpec("ddmc", "MSRC-v1", 0, base)])
 
 
 def test_a_grid_with_seeds_together_writes_the_records_of_the_sequential_grid(tmp_path, monkeypatch):

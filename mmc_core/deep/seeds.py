@@ -159,6 +159,36 @@ def why_not_together(estimator: DeepClusterer) -> str | None:
     return None
 
 
+def check_one_cell(estimators: Sequence[Any]) -> None:
+    """fit_seeds' precondition, each breach a ValueError naming what differs: distinct deep estimators (one object
+    given twice would end with a fit that is not its own), of one method, with the same parameters but for
+    random_state, and no seed twice (two equal seeds are one run)."""
+    not_deep = [f"{i} ({type(e).__name__})" for i, e in enumerate(estimators) if not isinstance(e, DeepClusterer)]
+    if not_deep:
+        raise ValueError(f"fit_seeds trains deep methods only; estimator {', '.join(not_deep)} is not one: fit it "
+                         "with its own fit(Xs).")
+    positions: dict[int, list[int]] = {}
+    for i, e in enumerate(estimators):
+        positions.setdefault(id(e), []).append(i)
+    repeated = [p for p in positions.values() if len(p) > 1]
+    if repeated:
+        raise ValueError(f"fit_seeds was given the same estimator object more than once (positions {repeated[0]}): "
+                         "make one estimator per seed, e.g. [make(name, random_state=s, ...) for s in seeds].")
+    first = estimators[0]
+    kinds = sorted({type(e).__name__ for e in estimators})
+    if len(kinds) > 1:
+        raise ValueError(f"fit_seeds takes estimators of one method; given {', '.join(kinds)}: fit them separately.")
+    settings = [{k: v for k, v in vars(e).items() if k != "random_state"} for e in estimators]
+    differing = sorted({k for s in settings for k in s.keys() | settings[0].keys()
+                        if repr(s.get(k)) != repr(settings[0].get(k))})
+    if differing:
+        raise ValueError(f"fit_seeds takes estimators that differ only in random_state; these also differ in "
+                         f"{', '.join(differing)}: fit them separately.")
+    seeds = [e.random_state for e in estimators if isinstance(e.random_state, int)]
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"fit_seeds was given a random_state more than once ({seeds}): equal seeds are one run.")
+
+
 def _structure(model: nn.Module) -> str:
     """What must agree for networks to be stacked: every module's type and its plain (non-tensor) attributes."""
     return repr([(name, type(m).__name__, sorted((k, repr(v)) for k, v in vars(m).items() if not k.startswith("_")))
@@ -172,14 +202,11 @@ def fit_seeds(estimators: Sequence[DeepClusterer], Xs: Sequence[np.ndarray],
     they cannot train together (then fit them one by one)."""
     if not estimators:
         return []
+    check_one_cell(estimators)
     first = estimators[0]
     reason = why_not_together(first)
     if reason is not None:
         raise ValueError(f"Cannot train these seeds together: {reason}.")
-    settings = [{k: v for k, v in vars(e).items() if k != "random_state"} for e in estimators]
-    if any(type(e) is not type(first) or repr(s) != repr(settings[0]) for e, s in zip(estimators, settings)):
-        raise ValueError("fit_seeds takes estimators of one method with the same parameters (only random_state "
-                         "may differ); fit the others separately.")
     setups, states, views = [], [], []
     for e in estimators:
         views.append(e._begin_fit(Xs, None))
