@@ -16,10 +16,12 @@ SHELL := /bin/bash
 PYTHON      ?= python3
 VENV        ?= .venv
 PY          := $(VENV)/bin/python
-DATA_DIR    ?= $(CURDIR)/data/raw
+# The data and results folders: the environment's MMC_DATA_DIR / MMC_RESULTS_DIR where set (the container image sets
+# both, so the library, Make and Lab agree), else folders of the checkout.
+DATA_DIR    ?= $(or $(MMC_DATA_DIR),$(CURDIR)/data/raw)
 DATA_MIRROR ?=
 WEIGHTS_DIR ?= $(DATA_DIR)/clip
-RESULTS_DIR ?= $(CURDIR)/results
+RESULTS_DIR ?= $(or $(MMC_RESULTS_DIR),$(CURDIR)/results)
 PROFILE     ?= smoke
 DEVICE      ?= auto
 NOTEBOOKS   ?= $(shell find notebooks -name '*.ipynb' -not -path '*/.ipynb_checkpoints/*' | sort)
@@ -52,20 +54,29 @@ export MMC_RESULTS_DIR := $(RESULTS_DIR)
 export HF_HUB_OFFLINE := 1
 export PYTHONHASHSEED := 0
 
-.PHONY: venv data weights test unit smoke nbval reproduce report checked-outputs lab bench clean help
+.PHONY: venv lock data weights test unit smoke nbval reproduce report checked-outputs lab bench clean help
 
 help:
 	@sed -n '2,12p' Makefile
 
-# The environment: created on first use, re-created when the pins change.
-$(VENV)/.installed: requirements.txt pyproject.toml
+# The environment: created on first use, re-installed when the lock changes. Every package comes from
+# requirements.lock, pinned and checked against its sha256 (wheels only: nothing is built from source).
+$(VENV)/.installed: requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --require-hashes --only-binary :all: -r requirements.lock
 	$(PY) -m pip install --no-deps --no-build-isolation -e .
 	touch $@
 
 venv: $(VENV)/.installed
+
+# Re-resolve requirements.lock from requirements.txt (after changing a pin): every package an install on Python 3.11
+# or newer resolves, on any platform, with the sha256 of each file. uv runs from a throwaway environment.
+UV_VERSION ?= 0.13.9
+lock:
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && $(PYTHON) -m venv "$$tmp" \
+	  && "$$tmp/bin/pip" install --quiet uv==$(UV_VERSION) \
+	  && "$$tmp/bin/uv" pip compile requirements.txt --universal --python-version 3.11 --generate-hashes \
+	     --only-binary :all: --custom-compile-command "make lock" --quiet --output-file requirements.lock
 
 data: venv
 	$(PY) -m mmc_core.data.fetch --data-dir "$(DATA_DIR)" $(if $(DATA_MIRROR),--mirror "$(DATA_MIRROR)",)

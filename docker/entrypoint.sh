@@ -2,7 +2,7 @@
 # Container entrypoint: check that the results folder can be written before a long run starts, give users that
 # run the image as their own uid (docker run --user "$(id -u):$(id -g)") a writable HOME, then run the command.
 set -e
-results="${RESULTS_DIR:-/work/results}"
+results="${MMC_RESULTS_DIR:-/work/results}"
 if [ -e "$results" ] && [ ! -w "$results" ]; then
   echo "error: $results is not writable by uid $(id -u) (a host folder mounted there is owned by someone else," >&2
   echo "  e.g. created by docker as root). Either run as its owner: docker run --user \"\$(id -u):\$(id -g)\" ...," >&2

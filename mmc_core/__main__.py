@@ -152,8 +152,8 @@ def cmd_readme(args: argparse.Namespace) -> int:
 
 def cmd_reference(args: argparse.Namespace) -> int:
     from .data import load_dataset
-    from .experiments.reference import audit_record, iter_records, ship
-    from .paths import REFERENCE_CONCEPT_RUNS_DIR, REFERENCE_RUNS_DIR, results_dir
+    from .experiments.reference import MANIFEST, audit_store, manifest_fix, record_paths, ship, write_manifest
+    from .paths import REFERENCE_CONCEPT_RUNS_DIR, REFERENCE_DIR, REFERENCE_RUNS_DIR, results_dir
 
     if args.action == "ship":
         results = results_dir(args.results_dir)
@@ -161,22 +161,26 @@ def cmd_reference(args: argparse.Namespace) -> int:
                              (results / "multiclust", REFERENCE_CONCEPT_RUNS_DIR)):
             copied = ship(cache, store)
             print(f"shipped {len(copied)} new or changed run(s) from {cache} into {store}")
+    if args.action in ("ship", "manifest"):
+        print(f"wrote {write_manifest(REFERENCE_DIR)}: commit it with the store's files")
         return 0
-    labels: dict[str, object] = {}
-    bad = 0
-    records = list(iter_records())
-    for path, record in records:
-        name = record["dataset"]
-        if name not in labels:
-            try:
-                labels[name] = load_dataset(name, data_dir=args.data_dir).labels
-            except (FileNotFoundError, ValueError):
-                labels[name] = None  # data absent here: the scores cannot be recomputed, the rest is checked
-        for problem in audit_record(path, record, REFERENCE_RUNS_DIR, labels[name]):
-            bad += 1
-            print(f"{path.relative_to(REFERENCE_RUNS_DIR)}: {problem}")
-    print(f"{len(records)} reference run(s) audited, {bad} problem(s)")
-    return 1 if bad else 0
+
+    def dataset_labels(name: str) -> object:
+        try:
+            return load_dataset(name, data_dir=args.data_dir).labels
+        except (DatasetUnavailable, FileNotFoundError, ValueError):
+            return None  # data absent here: the scores cannot be recomputed, the rest is checked
+
+    problems = audit_store(REFERENCE_DIR, dataset_labels)
+    for problem in problems:
+        print(problem)
+    runs, concepts = len(record_paths(REFERENCE_RUNS_DIR)), len(record_paths(REFERENCE_CONCEPT_RUNS_DIR))
+    print(f"{REFERENCE_DIR}: its {MANIFEST}, {runs} run(s) and {concepts} concept run(s) audited, "
+          f"{len(problems)} problem(s)")
+    if problems:
+        print(manifest_fix(REFERENCE_DIR) + " A record that is not consistent was edited by hand: restore or "
+              "recompute it (reference/README.md).", file=sys.stderr)
+    return 1 if problems else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,8 +214,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--results-dir", default=None, help="results directory holding the reference sections")
     p.set_defaults(func=cmd_readme)
     p = sub.add_parser("reference", help="ship finished full-profile runs into reference/runs (and concept runs into "
-                                         "reference/multiclust), or audit the store")
-    p.add_argument("action", choices=["ship", "audit"])
+                                         "reference/multiclust), write reference/MANIFEST.tsv (ship does too), or "
+                                         "audit the store against it")
+    p.add_argument("action", choices=["ship", "manifest", "audit"])
     p.add_argument("--results-dir", default=None, help="results directory whose cache/ is shipped")
     p.add_argument("--data-dir", default=None)
     p.set_defaults(func=cmd_reference)

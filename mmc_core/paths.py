@@ -10,8 +10,9 @@ REGISTRY_FILE = PROJECT_ROOT / "data" / "registry.yaml"
 REPORTED_DIR = PROJECT_ROOT / "data" / "reported"
 DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "raw"
 DEFAULT_RESULTS_DIR = PROJECT_ROOT / "results"
-REFERENCE_RUNS_DIR = PROJECT_ROOT / "reference" / "runs"  # the shipped run records (see reference/README.md)
-REFERENCE_CONCEPT_RUNS_DIR = PROJECT_ROOT / "reference" / "multiclust"  # the shipped multiple-clustering runs
+REFERENCE_DIR = PROJECT_ROOT / "reference"  # the shipped evidence, fingerprinted in its MANIFEST.tsv
+REFERENCE_RUNS_DIR = REFERENCE_DIR / "runs"  # the shipped run records (see reference/README.md)
+REFERENCE_CONCEPT_RUNS_DIR = REFERENCE_DIR / "multiclust"  # the shipped multiple-clustering runs
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:

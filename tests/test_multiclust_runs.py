@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mmc_core.experiments.provenance import cpu_identity
+from mmc_core.experiments.reference import PROVENANCE_KEYS
 from mmc_core.metrics import evaluate
 from mmc_core.multiclust import runs as r
 from mmc_core.multiclust.synthetic import planted_concepts
@@ -74,16 +75,29 @@ def test_store_holds_the_controlled_study():
     assert len(SHIPPED) >= 70, "reference/multiclust lacks the controlled study (scripts/multiclust_runs.py)"
 
 
+def audit(path, record) -> list[str]:
+    return r.audit_concept_record(path, record, r.REFERENCE_DIR, r.audit_task(record["task"]), PROVENANCE_KEYS)
+
+
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: str(p.relative_to(r.REFERENCE_DIR)))
 def test_shipped_records_are_intact(path):
-    """Filed under its own identity, complete provenance, and its seed-0 partition scores as recorded."""
+    """Filed under its own identity, complete provenance, summary scores from the per-seed ones, and its seed-0
+    partition scored as recorded (audit_concept_record, what `reference audit` runs)."""
+    assert audit(path, json.loads(path.read_text())) == []
+
+
+def test_the_concept_audit_catches_an_edited_record():
+    """Each check of audit_concept_record can fail: a moved seed, a summary score, a label, a zero-shot run's
+    other-concept NMI, a provenance entry."""
+    path = next(p for p in SHIPPED if json.loads(p.read_text())["kmeans_seeds"] == 1)
     record = json.loads(path.read_text())
-    run = r.ConceptRun(record["method"], record["task"], record["seed"], record["params"], record["encoder"])
-    assert run.path(r.REFERENCE_DIR) == path and record["config_id"] == run.config_id
-    assert {"commit", "profile", "wall_seconds", "packages", "cpu"} <= set(record["provenance"])
-    task = r.planted_task(record["task"])
-    assert evaluate(task.labels, np.asarray(record["labels"]))["nmi"] == pytest.approx(record["nmi_per_seed"][0],
-                                                                                      abs=1e-6)
+    labels = list(record["labels"])
+    labels[:20] = [(label + 1) % (max(labels) + 1) for label in labels[:20]]
+    for edit, problem in [({"seed": record["seed"] + 100}, "filed under"), ({"nmi": record["nmi"] + 0.01}, "nmi, "),
+                          ({"labels": labels}, "nmi_per_seed[0]"), ({"other_nmi": {c: 0.5 for c in record["other_nmi"]}},
+                                                                     "other_nmi["),
+                          ({"provenance": {}}, "provenance lacks")]:
+        assert any(problem in p for p in audit(path, {**record, **edit})), edit
 
 
 def test_a_shipped_multidproxy_run_recomputes():
@@ -100,6 +114,8 @@ def test_a_shipped_multidproxy_run_recomputes():
     again = r.run_one(run, r.planted_task(run.task), profile=None)
     if record["provenance"]["cpu"] == cpu_identity():
         assert again["labels"] == record["labels"]
+        recorded_outputs = json.loads(json.dumps(again["outputs"], default=lambda o: o.tolist()))
+        assert recorded_outputs == record["outputs"], "its candidate evolution differs when re-computed"
     else:
         draws = [json.loads(p.read_text())["nmi"] for p in SHIPPED if "multidproxy" in p.parts
                  and p.parts[-4].endswith("_colour") and json.loads(p.read_text())["params"] == {}]

@@ -9,6 +9,8 @@ purpose (reference/README.md).
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,10 +19,13 @@ from threadpoolctl import threadpool_limits
 from mmc_core.data import load_dataset
 from mmc_core.deep import DeepClusterer
 from mmc_core.experiments.provenance import cpu_identity
-from mmc_core.experiments.reference import audit_record, iter_records, spec_of
+from mmc_core import __main__ as cli
+from mmc_core import paths
+from mmc_core.experiments.reference import (MANIFEST, MANIFEST_COMMAND, audit_record, audit_store, iter_records,
+                                            manifest_fix, manifest_problems, spec_of, write_manifest)
 from mmc_core.experiments.runner import run_one
 from mmc_core.methods import method_class
-from mmc_core.paths import REFERENCE_RUNS_DIR
+from mmc_core.paths import REFERENCE_DIR, REFERENCE_RUNS_DIR
 
 RECORDS = list(iter_records())
 RECOMPUTE_BUDGET_S = 150  # recorded wall time of the re-computed sample, in all
@@ -71,6 +76,92 @@ def test_audit_catches_outputs_without_their_data():
     path, record = next((p, r) for p, r in RECORDS if r.get("outputs"))
     stripped = {k: v for k, v in record.items() if k != "output_data"}
     assert any("records no data" in p for p in audit_record(path, stripped, REFERENCE_RUNS_DIR, None))
+
+
+def test_every_shipped_file_is_the_one_its_manifest_lists():
+    """The whole store (runs, concept runs, bench, diagnostics, ...) against reference/MANIFEST.tsv: a file edited,
+    added or removed without rewriting the manifest is named."""
+    problems = manifest_problems(REFERENCE_DIR)
+    assert not problems, "\n".join([*problems, manifest_fix(REFERENCE_DIR)])
+
+
+# ------------------------------------------------------------------ a tampered copy of the store, as a user makes one
+
+
+@pytest.fixture
+def store(tmp_path) -> Path:
+    """A copy of the shipped store (the real one is never touched)."""
+    return Path(shutil.copytree(REFERENCE_DIR, tmp_path / "reference"))
+
+
+def shipped_with_output(store: Path, dataset: str, method: str, output: str) -> Path:
+    """The copy of a shipped record of `method` on `dataset` that records `output`."""
+    return next(path for path, record in iter_records(store / "runs")
+                if (record["dataset"], record["method"]) == (dataset, method) and output in record.get("outputs", ()))
+
+
+def rewrite(path: Path, record: dict) -> None:
+    path.write_text(json.dumps(record, indent=1, sort_keys=True))
+
+
+def test_an_edited_recorded_output_fails_the_audit_naming_the_file(store):
+    """The finding: a history's ACC in an Event DDMC record (it feeds a convergence figure) edited to 9.99 passed."""
+    path = shipped_with_output(store, "Event", "ddmc", "history")
+    record = json.loads(path.read_text())
+    record["output_data"]["history"]["acc"][-1] = 9.99
+    rewrite(path, record)
+    rel = path.relative_to(store).as_posix()
+    assert [p.split(" (")[0] for p in manifest_problems(store)] == [f"{rel}: changed since {MANIFEST} was written"]
+    assert any(p.startswith(f"{rel}: changed since") for p in audit_store(store))
+
+
+def test_a_deleted_and_an_added_file_fail_the_audit_naming_them(store):
+    deleted = next((store / "multiclust").rglob("seed*.json"))
+    deleted.unlink()
+    added = store / "verify" / "stray.json"
+    added.parent.mkdir()
+    added.write_text("{}")
+    assert manifest_problems(store) == [f"{deleted.relative_to(store).as_posix()}: listed in {MANIFEST} but missing",
+                                        f"{added.relative_to(store).as_posix()}: not listed in {MANIFEST} (added)"]
+
+
+def test_an_intended_change_is_accepted_once_the_manifest_is_rewritten(store, monkeypatch, capsys, tmp_path):
+    """`reference audit` fails naming the file and the command that records an intended change; after that command
+    the file is no longer named."""
+    for name, folder in (("REFERENCE_DIR", store), ("REFERENCE_RUNS_DIR", store / "runs"),
+                         ("REFERENCE_CONCEPT_RUNS_DIR", store / "multiclust")):
+        monkeypatch.setattr(paths, name, folder)
+    (store / "bench" / "cpu.json").write_text("[]")
+    no_data = ["--data-dir", str(tmp_path / "no-data")]  # scores are not recomputed: the audit stays quick
+    assert cli.main(["reference", "audit", *no_data]) == 1
+    out, err = capsys.readouterr()
+    assert "bench/cpu.json: changed since" in out and MANIFEST_COMMAND in err
+    assert cli.main(["reference", "manifest"]) == 0 and not manifest_problems(store)
+    cli.main(["reference", "audit", *no_data])
+    assert "bench/cpu.json" not in capsys.readouterr().out
+
+
+def test_an_unreadable_or_missing_manifest_or_record_is_named(store):
+    path = next((store / "runs").rglob("seed*.json"))
+    path.write_text(path.read_text()[:100])  # truncated
+    rel = path.relative_to(store).as_posix()
+    problems = audit_store(store)
+    assert any(p.startswith(f"{rel}: cannot be audited") and str(path) in p for p in problems), problems
+    (store / MANIFEST).unlink()
+    [problem] = manifest_problems(store)
+    assert MANIFEST_COMMAND in problem and str(store / MANIFEST) in problem
+
+
+def test_a_concept_record_that_is_not_consistent_fails_the_audit(store):
+    """Concept runs are audited like runs: with the manifest rewritten over the edit, the record's own fields still
+    give it away."""
+    path = next(p for p in (store / "multiclust").rglob("seed*.json") if json.loads(p.read_text())["kmeans_seeds"] > 1)
+    record = json.loads(path.read_text())
+    rewrite(path, {**record, "nmi": record["nmi"] + 0.1})
+    write_manifest(store)
+    rel = path.relative_to(store).as_posix()
+    assert not manifest_problems(store)
+    assert any(p.startswith(rel) and "do not follow from nmi_per_seed" in p for p in audit_store(store))
 
 
 def recompute_sample() -> list[tuple[str, dict]]:

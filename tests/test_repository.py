@@ -30,12 +30,25 @@ PATH_PREFIXES = ("notebooks/", "mmc_core/", "docs/", "scripts/", "tests/", "data
 GENERATED = ("results/", "data/raw")  # written by `make reproduce` / `make report` / `make data`, not shipped
 
 
+IMAGE_FILES = ROOT / ".image-files"  # in the container image (no .git): the files it was built with (Dockerfile)
+
+
+def require_file_list() -> None:
+    """Skip where the repository's files cannot be listed: neither a git checkout nor the container image."""
+    if not (ROOT / ".git").exists() and not IMAGE_FILES.exists():
+        pytest.skip("neither a git checkout nor the container image (.image-files): no list of the repository's files")
+
+
 @lru_cache(maxsize=1)
 def repository_files() -> frozenset[PurePosixPath]:
-    """Files of the working tree that belong to the repository: tracked, or new and not ignored by git."""
-    out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                         capture_output=True, check=True).stdout
-    names = (PurePosixPath(n) for n in out.decode("utf-8", "surrogateescape").split("\0") if n)
+    """Files of the working tree that belong to the repository: tracked, or new and not ignored by git; in the
+    container image, the files it was built with."""
+    if (ROOT / ".git").exists():
+        out = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                             capture_output=True, check=True).stdout.decode("utf-8", "surrogateescape").split("\0")
+    else:
+        out = IMAGE_FILES.read_text().splitlines()
+    names = (PurePosixPath(n) for n in out if n)
     return frozenset(n for n in names if (ROOT / n).is_file())
 
 
@@ -65,15 +78,13 @@ def checked_files() -> list[PurePosixPath]:
 
 
 def test_git_lists_the_repository():
-    if not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
+    require_file_list()
     assert PurePosixPath("README.md") in repository_files()
     assert THIS in repository_files()
 
 
 def test_no_reference_to_material_outside_the_repository():
-    if not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
+    require_file_list()
     found = []
     for path in checked_files():
         text = text_of(path)
@@ -131,8 +142,7 @@ def _generated(path: PurePosixPath) -> bool:
 
 @pytest.mark.parametrize("doc", DOCS)
 def test_documented_paths_exist(doc):
-    if not (ROOT / ".git").exists():
-        pytest.skip("not a git checkout")
+    require_file_list()
     text = (ROOT / doc).read_text()
     here = PurePosixPath(doc).parent
     missing = []

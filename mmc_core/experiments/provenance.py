@@ -6,6 +6,7 @@ reviewer can tell whether a re-run is comparable (results are bit-reproducible o
 
 from __future__ import annotations
 
+import os
 import platform
 import subprocess
 from functools import lru_cache
@@ -20,7 +21,8 @@ PACKAGES = ("torch", "numpy", "scipy", "scikit-learn", "pandas")
 
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """The git commit of the checkout, with '+dirty' when tracked files differ from it; 'unknown' outside git."""
+    """The git commit of the checkout, with '+dirty' when tracked files under mmc_core differ from it; outside git
+    (the container image has no .git), $MMC_COMMIT, which the image's build sets; else 'unknown'."""
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
                               check=True).stdout.strip()
@@ -28,7 +30,7 @@ def code_version() -> str:
         commit = git("rev-parse", "HEAD")
         dirty = git("status", "--porcelain", "--untracked-files=no", "--", "mmc_core")
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return os.environ.get("MMC_COMMIT") or "unknown"
     return commit + ("+dirty" if dirty else "")
 
 

@@ -120,6 +120,49 @@ def score_run(model: Any, task: ConceptTask) -> dict[str, Any]:
     return out
 
 
+def audit_concept_record(path: Path, record: dict[str, Any], root: Path, task: ConceptTask | None,
+                         provenance_keys: Sequence[str]) -> list[str]:
+    """What is wrong with one stored concept run (empty: nothing), as the reference audit checks a run record: filed
+    under another run's path or config id, incomplete provenance, labels not one per sample, summary scores that are
+    not the mean and spread of its per-seed scores, and, when the task is given, a seed-0 partition whose scores
+    (and, for a one-partition method, its other-concept NMI) are not the recorded ones."""
+    run = ConceptRun(record["method"], record["task"], int(record["seed"]), record["params"], record["encoder"])
+    problems = []
+    if run.path(root) != path:
+        problems.append(f"filed under {path.relative_to(root)} but is the run {run.path(root).relative_to(root)}")
+    if record.get("config_id") != run.config_id:
+        problems.append(f"config_id {record.get('config_id')} is not its config's ({run.config_id})")
+    missing = [k for k in provenance_keys if k not in record.get("provenance", {})]
+    if missing:
+        problems.append(f"provenance lacks {missing}")
+    labels = np.asarray(record["labels"])
+    if len(labels) != record.get("n_samples"):
+        problems.append(f"{len(labels)} labels for n_samples {record.get('n_samples')}")
+    for metric in ("nmi", "ri"):
+        per_seed = np.asarray(record[f"{metric}_per_seed"])
+        stored = (record[metric], record[f"{metric}_std"], record["kmeans_seeds"])
+        if len(per_seed) != stored[2] or not np.allclose(stored[:2], (per_seed.mean(), per_seed.std()), atol=1e-6):
+            problems.append(f"{metric}, {metric}_std, kmeans_seeds do not follow from {metric}_per_seed (stored "
+                            f"{stored}, recomputed {(round(per_seed.mean(), 6), round(per_seed.std(), 6), len(per_seed))})")
+    if task is not None and len(labels) == task.n_samples:
+        again = evaluate(task.labels, labels)
+        off = {f"{m}_per_seed[0]": (record[f"{m}_per_seed"][0], round(again[m], 6)) for m in ("nmi", "ri")
+               if abs(record[f"{m}_per_seed"][0] - again[m]) > 1e-6}
+        if record["kmeans_seeds"] == 1:  # the one partition is all other_nmi was computed from
+            other = {c: evaluate(truth, labels)["nmi"] for c, truth in task.other_labels.items()}
+            off.update({f"other_nmi[{c}]": (record["other_nmi"].get(c), round(v, 6))
+                        for c, v in other.items() if not np.isclose(record["other_nmi"].get(c, -1), v)})
+        if off:
+            problems.append(f"scores do not follow from its labels (stored, recomputed): {off}")
+    return problems
+
+
+def audit_task(name: str) -> ConceptTask | None:
+    """The task a stored run is audited against: a planted one is rebuilt here; a real image set's needs its data
+    and CLIP features, so its records are audited without it (None)."""
+    return planted_task(name) if PLANTED.match(name) else None
+
+
 def method_outputs(model: Any) -> dict[str, Any]:
     """What a run records beyond its scores: Multi-DProxy's candidate evolution and surviving words."""
     keep = ("candidate_history_", "active_words_")
