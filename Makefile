@@ -145,5 +145,16 @@ lab: venv
 bench: data
 	OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} $(PY) scripts/bench.py --device $(DEVICE) $(if $(BENCH_KEEP),--keep)
 
+# verify: re-compute a sample of the shipped runs at the full protocol (every method once, the papers' main-table
+# cells first) and compare each with its record: exact on the CPU kind that made it, else within its configuration's
+# seed spread (mmc_core/experiments/verify.py). About 30-60 min with JOBS=2 on 2 cores; narrow it with
+# VERIFY_BUDGET=<recorded seconds> or VERIFY_LIMIT=<runs>. Writes $(RESULTS_DIR)/verify/summary.md and summary.json.
+VERIFY_BUDGET ?=
+VERIFY_LIMIT ?=
+.PHONY: verify
+verify: data
+	OMP_NUM_THREADS=1 $(PY) -m mmc_core verify --jobs $(or $(JOBS),1) --out "$(RESULTS_DIR)/verify" \
+	  $(if $(VERIFY_BUDGET),--budget $(VERIFY_BUDGET)) $(if $(VERIFY_LIMIT),--limit $(VERIFY_LIMIT))
+
 clean:
 	rm -rf "$(RESULTS_DIR)" .pytest_cache

@@ -183,6 +183,18 @@ def cmd_reference(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    from .experiments.verify import summary_table, verify, write_summary
+    from .paths import results_dir
+
+    verification = verify(budget_s=args.budget, limit=args.limit, jobs=args.jobs, sample_seed=args.sample_seed,
+                          data_dir=args.data_dir)
+    print(summary_table(verification))
+    md, js = write_summary(verification, args.out or results_dir() / "verify")
+    print(f"written: {md}, {js}")
+    return 0 if verification.ok else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mmc_core", description=__doc__)
     parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
@@ -224,6 +236,16 @@ def main(argv: list[str] | None = None) -> int:
                                         "record them after an intended edit)")
     p.add_argument("--write-manifest", action="store_true")
     p.set_defaults(func=cmd_reported)
+    p = sub.add_parser("verify", help="re-compute a sample of the shipped runs (every method once, headline cells "
+                                      "first) and compare them with their records")
+    p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
+                   help="the sample's recorded single-thread seconds (default: about 30-60 min on 2 cores)")
+    p.add_argument("--limit", type=int, default=None, help="at most this many runs")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes, one thread each")
+    p.add_argument("--sample-seed", type=int, default=0, help="which seed of each chosen configuration is drawn")
+    p.add_argument("--out", default=None, help="where summary.md and summary.json go (default <results>/verify)")
+    p.add_argument("--data-dir", default=None)
+    p.set_defaults(func=cmd_verify)
     args = parser.parse_args(argv)
     try:
         return args.func(args)
