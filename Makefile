@@ -103,13 +103,16 @@ smoke: data
 # nbval re-executes each notebook as committed: its parameters cell holds the `reference` profile, which reads the
 # shipped runs (reference/runs/) and computes nothing; the output stored in each `# NBVAL_CHECK_OUTPUT` cell (the
 # printed-vs-reproduced table and the claims' verdicts) must come out the same. Results go to a throw-away directory.
-# Afterwards the README's generated blocks must match what those runs give (python -m mmc_core readme --check).
+# Afterwards the README's generated blocks must match what those runs give (python -m mmc_core readme --check), and
+# the committed report docs/report/ what they build (report --check). The data directory is an empty folder: the
+# shipped runs are read without the data, as in a fresh clone.
 nbval: venv
-	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	MMC_RESULTS_DIR=$$tmp $(PY) -m pytest --nbval-lax --nbval-current-env \
+	tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; mkdir "$$tmp/no-data"; \
+	MMC_RESULTS_DIR=$$tmp MMC_DATA_DIR=$$tmp/no-data $(PY) -m pytest --nbval-lax --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile \
 	  $(NOTEBOOKS) $(PYTEST_ARGS); \
-	$(PY) -m mmc_core readme --check --results-dir "$$tmp"
+	$(PY) -m mmc_core readme --check --results-dir "$$tmp"; \
+	$(PY) -m mmc_core report --check --results-dir "$$tmp"
 
 test: data unit smoke nbval
 
@@ -124,12 +127,16 @@ reproduce: data
 	done
 	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
 
-# report: every notebook in the reference profile (reads the shipped runs, trains nothing), then REPORT.md.
+# report: every notebook in the reference profile (reads the shipped runs, trains nothing; no data needed), then
+# REPORT.md, copied with the figures it shows to docs/report/ (committed; `make nbval` checks it). Sections and figures
+# of earlier runs are removed first. A notebook that fails prints the end of its log (the error) and stops the report.
 report: venv
+	rm -rf "$(RESULTS_DIR)/sections" "$(RESULTS_DIR)/figures"
 	mkdir -p "$(RESULTS_DIR)/notebooks"
 	printf '%s\n' $(NOTEBOOKS) | xargs -P 2 -I{} sh -c 'out="$(RESULTS_DIR)/notebooks/$$(echo {} | cut -d/ -f2-)"; \
 	  mkdir -p "$$(dirname "$$out")"; $(PY) -m papermill -k python3 --cwd "$$(dirname {})" -p profile reference \
-	    --no-progress-bar {} "$$out" 2>/dev/null || { echo "failed: {} (see $$out)"; exit 255; }'
+	    --no-progress-bar {} "$$out" > "$$out.log" 2>&1 \
+	    || { tail -n 40 "$$out.log"; echo "failed: {} (log $$out.log, notebook $$out)"; exit 255; }'
 	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
 
 # After `make report`: store each notebook's new checked-cell output (what nbval compares) in the notebook itself.

@@ -110,8 +110,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from .experiments import build_report
-    from .experiments.report import SECTIONS_DIR
-    from .paths import results_dir
+    from .experiments.report import SECTIONS_DIR, publish_report, report_differences, section_profiles
+    from .paths import PROJECT_ROOT, results_dir
 
     root = results_dir(args.results_dir)
     if not root.is_dir():
@@ -121,6 +121,20 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise FileNotFoundError(f"results directory {root} holds no notebook sections ({SECTIONS_DIR}/*/meta.txt): "
                                 "check --results-dir / $MMC_RESULTS_DIR, or run `make report` or `make reproduce`.")
     print(build_report(root))
+    if section_profiles(root) != ["reference"]:
+        return 0  # docs/report/ is the reference profile's report only
+    dest = PROJECT_ROOT / args.docs_dir
+    if args.check:
+        stale = report_differences(root, dest)
+        if stale:
+            print(f"{args.docs_dir} differs from the report the shipped runs give ({len(stale)} file(s): "
+                  f"{', '.join(stale[:8])}{' ...' if len(stale) > 8 else ''}): run `make report` and commit "
+                  f"{args.docs_dir}.", file=sys.stderr)
+            return 1
+        print(f"{args.docs_dir} is up to date")
+        return 0
+    changed = publish_report(root, dest)
+    print(f"{args.docs_dir}: {len(changed)} file(s) written or removed")
     return 0
 
 
@@ -218,8 +232,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tolerance", type=float, default=0.02, help="|diff| within this counts as reproduced")
     p.add_argument("--data-dir", default=None)
     p.set_defaults(func=cmd_run)
-    p = sub.add_parser("report", help="rebuild results/REPORT.md from the notebooks' saved sections")
+    p = sub.add_parser("report", help="rebuild results/REPORT.md from the notebooks' saved sections; for the reference "
+                                      "profile, copy it and its figures to docs/report (--check: compare instead)")
     p.add_argument("--results-dir", default=None)
+    p.add_argument("--docs-dir", default="docs/report", help="the committed reference report (relative to the project)")
+    p.add_argument("--check", action="store_true", help="fail when docs/report differs from the report built")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("readme", help="write README.md's claims and timings from the shipped runs (--check: compare)")
     p.add_argument("--check", action="store_true")
