@@ -2,25 +2,39 @@
 
 Each notebook saves a *section*: its comparison with the papers (long form: one reported cell a row), its own
 mean ± std table, and optionally claims with verdicts. `build_report` opens with a per-paper summary, then the
-claims, the runs whose partitions use fewer clusters than asked for, each section's cells in the papers' layout, the
-figures, the provenance of the runs, and each interpretation once.
+claims, the runs whose partitions use fewer clusters than asked for, each section's cells in the papers' layout with
+its figures, the provenance of the runs, and each interpretation once.
+
+The reference profile's report is committed (docs/report/: REPORT.md and the PNGs it shows): `publish_report` copies
+it there, `report_differences` says where the committed copy differs from what the shipped runs give. The text
+carries no time stamp or path of the machine, so a fresh clone rebuilds it byte for byte.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import fnmatch
+import re
+import shutil
 from pathlib import Path
+
+import nbformat
 
 import pandas as pd
 
 from ..io import atomic_write, atomic_write_text
-from ..paths import results_dir
+from ..paths import PROJECT_ROOT, results_dir
 from .runner import with_partition_fields
 from .tables import COMPARED, NOT_COMPARED
 from .uncertainty import FAILS, HOLDS, INCONCLUSIVE, NOT_DECIDED
 from .verdicts import delta_text
 
 SECTIONS_DIR = "sections"
+FIGURES_DIR = "figures"
+DOCS_REPORT_DIR = PROJECT_ROOT / "docs" / "report"  # the committed reference report
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+_SECTION_CALL = re.compile(r'save_section\(\s*"([^"]+)"')
+_FIGURE_CALL = re.compile(r'save_figure\(\s*\w+\s*,\s*"([^"]+)"\s*,\s*f?"([^"]+)"')
 
 
 def save_section(
@@ -180,8 +194,9 @@ def paper_layout(comparison: pd.DataFrame) -> list[str]:
                   "with the data in place, `make reproduce PROFILE=full` fills these columns.", ""]
     no_weights = sorted(set(comparison.loc[comparison.verdict == "weights absent", "dataset"]))
     if no_weights:
-        lines += [f"CLIP weights absent: the images of {', '.join(no_weights)} are here, but their cells need CLIP's frozen "
-                  "features; `make reproduce PROFILE=full CLIP_WEIGHTS=<ViT-B-32.pt>` (README) fills them.", ""]
+        lines += [f"CLIP weights absent: the images of {', '.join(no_weights)} are public (`make data` stages them), "
+                  "but their cells need CLIP's frozen features; `make reproduce PROFILE=full CLIP_WEIGHTS=<ViT-B-32.pt>` "
+                  "(README) fills them.", ""]
     missing = comparison[comparison.verdict == "not run"].drop_duplicates(["dataset", "method", "variant"])
     if not missing.empty:
         rows = ", ".join(f"{r.method}{f' [{r.variant}]' if r.variant else ''} on {r.dataset}"
@@ -282,6 +297,74 @@ def report_records(root: Path, profiles: list[str]) -> list[dict]:
             if record.get("provenance", {}).get("profile") in profiles]
 
 
+def figure_patterns(notebooks: Path = NOTEBOOKS_DIR) -> dict[str, list[str]]:
+    """Per section, the figures its notebook saves as glob patterns "<paper>/<name>" (an f-string's fields as *),
+    read from the notebooks' source: which figure belongs under which section of the report."""
+    patterns: dict[str, list[str]] = {}
+    for path in sorted(notebooks.glob("*/*.ipynb")):
+        source = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+        sections = _SECTION_CALL.findall(source)
+        figures = [f"{paper}/{re.sub(r'{[^}]*}', '*', name)}" for paper, name in _FIGURE_CALL.findall(source)]
+        if sections and figures:
+            patterns.setdefault(sections[0], []).extend(figures)
+    return patterns
+
+
+def section_figures(figures_root: Path, sections: list[str], notebooks: Path = NOTEBOOKS_DIR
+                    ) -> tuple[dict[str, list[str]], list[str]]:
+    """Each section's figures ("<paper>/<name>" of the PNGs under figures_root; a figure goes to the section whose
+    pattern names it most literally) and the figures no section's notebook saves."""
+    patterns = figure_patterns(notebooks)
+    owned: dict[str, list[str]] = {name: [] for name in sections}
+    rest = []
+    for png in sorted(figures_root.glob("*/*.png")):
+        key = png.relative_to(figures_root).with_suffix("").as_posix()
+        matches = [(len(pattern.replace("*", "")), section) for section, found in patterns.items() if section in owned
+                   for pattern in found if fnmatch.fnmatchcase(key, pattern)]
+        (owned[max(matches)[1]] if matches else rest).append(key)
+    return owned, rest
+
+
+def figure_lines(keys: list[str]) -> list[str]:
+    """Markdown showing the figures (PNG, relative to the report; the PDF lies beside each in results/figures)."""
+    return [line for key in keys for line in (f"![{key}]({FIGURES_DIR}/{key}.png)", f"`{key}`", "")]
+
+
+def section_profiles(root: Path) -> list[str]:
+    """The profiles of the saved sections under root (['reference'] for `make report`)."""
+    return sorted({_read_meta(f).get("profile", "?") for f in _sections(root)})
+
+
+def report_files(root: Path) -> dict[str, bytes]:
+    """The report as committed: REPORT.md and every PNG it shows (path relative to the report -> bytes)."""
+    text = (root / "REPORT.md").read_bytes()
+    shown = re.findall(rf"\]\(({FIGURES_DIR}/[^)]+\.png)\)", text.decode())
+    return {"REPORT.md": text, **{key: (root / key).read_bytes() for key in shown}}
+
+
+def publish_report(root: Path, dest: Path = DOCS_REPORT_DIR) -> list[str]:
+    """Copy the report built under root (REPORT.md and the PNGs it shows) to dest, removing figures it no longer
+    shows; returns the files that changed."""
+    files = report_files(root)
+    changed = report_differences(root, dest)
+    for old in (dest / FIGURES_DIR).glob("**/*.png") if (dest / FIGURES_DIR).exists() else ():
+        if old.relative_to(dest).as_posix() not in files:
+            old.unlink()
+    for key, data in files.items():
+        if key in changed:
+            atomic_write(dest / key, lambda tmp, data=data: Path(tmp).write_bytes(data))
+    return changed
+
+
+def report_differences(root: Path, dest: Path = DOCS_REPORT_DIR) -> list[str]:
+    """Files of the committed report at dest that differ from the report built under root (changed, missing or no
+    longer shown), sorted."""
+    files = report_files(root)
+    committed = {p.relative_to(dest).as_posix() for p in dest.glob("**/*") if p.is_file()} if dest.exists() else set()
+    changed = {key for key, data in files.items() if key not in committed or (dest / key).read_bytes() != data}
+    return sorted(changed | (committed - set(files)))
+
+
 def build_report(out_dir: str | Path | None = None, records: list[dict] | None = None) -> Path:
     """Write <results>/REPORT.md from every saved section: a per-paper summary first, then the claims, each
     section's tables in the papers' layout with its figures, the provenance of the runs and each method's
@@ -298,8 +381,7 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
     source = ("the shipped reference runs (`reference/runs/`); nothing was trained to write it"
               if profiles == ["reference"] else f"the runs of profile(s) {', '.join(profiles)} in the results cache")
     lines = ["# Reproduction report", "",
-             f"Built {_dt.datetime.now().isoformat(timespec='seconds')} from {len(sections)} notebook section(s), "
-             f"from {source}. Values are fractions in [0, 1]; ours = mean ± std over seeds (seed count in "
+             f"Built from {len(sections)} notebook section(s), from {source}. Values are fractions in [0, 1]; ours = mean ± std over seeds (seed count in "
              "brackets); Δ = ours − printed, in points. Rows marked *oracle* chose something (e.g. the best single "
              "view) using the labels, as the papers' own rows do.", ""]
     if not sections:
@@ -318,7 +400,8 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
     if not protocols.empty:
         lines += ["## Reporting protocol", "", PROTOCOL_INTRO, "", protocols.to_markdown(index=False), ""]
     interpretations: dict[str, list[str]] = {}
-    figures_root = root / "figures"
+    figures_root = root / FIGURES_DIR
+    owned, unowned = section_figures(figures_root, [f.name for f in sections])
     for folder in sections:
         meta = metas[folder]
         lines += [f"## {meta.get('title', folder.name)}", "",
@@ -339,13 +422,10 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
                     lines += ["**Datasets without printed values here** (substitutes: the claims are re-tested "
                               "on them)", ""]
                 lines += [rest.fillna("").to_markdown(index=False), ""]
-    if figures_root.exists():
-        lines += ["## Figures", ""]
-        for paper_dir in sorted(p for p in figures_root.iterdir() if p.is_dir()):
-            lines += [f"### {paper_dir.name}", ""]
-            for png in sorted(paper_dir.glob("*.png")):
-                rel = png.relative_to(figures_root)
-                lines += [f"![{rel.with_suffix('')}](figures/{rel}) ", f"`{rel.with_suffix('')}` (.png, .pdf)", ""]
+        lines += figure_lines(owned[folder.name])
+    if unowned:
+        lines += ["## Other figures", "", "Figures in the results directory that no notebook's source saves "
+                  "(left from an earlier version of a notebook?).", ""] + figure_lines(unowned)
     lines += baseline_departure_lines()
     lines += ["## Provenance", ""] + provenance_lines(records or [])
     if interpretations:

@@ -49,7 +49,8 @@ def _params(row: pd.Series) -> dict:
 
 
 def summarize(results: pd.DataFrame, metrics: tuple[str, ...] = METRICS) -> pd.DataFrame:
-    """Mean, std and count over seeds, per (dataset, method, row, variant, scaling).
+    """Mean, std, count and every seed's value (<metric>_seeds, a tuple) over seeds, per (dataset, method, row,
+    variant, scaling).
 
     `row` is the runs' label (make_grid's (name, params, label) entries: the printed row a configuration stands
     for, e.g. an ablation's name, matching the `variant` column of the reported tables); runs without a label
@@ -64,6 +65,8 @@ def summarize(results: pd.DataFrame, metrics: tuple[str, ...] = METRICS) -> pd.D
     grouped = df.groupby(keys, sort=False)
     out = grouped[list(metrics)].agg(["mean", "std"])
     out.columns = [f"{m}_{stat}" for m, stat in out.columns]
+    for m in metrics:  # every seed's value, for the figures' dots
+        out[f"{m}_seeds"] = grouped[m].agg(tuple)
     out["n_seeds"] = grouped.size()
     out["seconds_mean"] = grouped["seconds"].mean()
     if "clusters_used" in df:  # degenerate partitions: runs that use fewer clusters than asked for
