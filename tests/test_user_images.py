@@ -68,3 +68,20 @@ def test_a_class_the_registry_does_not_list_is_refused(tmp_path):
     fruit(tmp_path, rows=ROWS + [("e.png", "blue", "apples")])
     with pytest.raises(DataSchemaError, match=r"color labels \['blue'\] are not in the registry's classes"):
         load_image_dataset("Fruit", data_dir=tmp_path)
+
+
+def test_a_row_listed_twice_is_refused_naming_both_lines(tmp_path):
+    folder = fruit(tmp_path)
+    with open(folder / "labels.csv", "a") as labels:
+        labels.write("b.png,green,grapes\n")  # a copy-paste slip: b.png would be loaded twice
+    write_manifest(folder)
+    with pytest.raises(DataSchemaError, match=r"labels\.csv line 6 names b\.png again \(first on line 3\)"):
+        load_image_dataset("Fruit", data_dir=tmp_path)
+
+
+def test_a_labels_file_with_only_its_header_is_refused(tmp_path):
+    folder = fruit(tmp_path)
+    (folder / "labels.csv").write_text("path,color,species\n")
+    write_manifest(folder)
+    with pytest.raises(DataSchemaError, match=r"fruit/labels\.csv has its header on line 1 and no row after it"):
+        load_image_dataset("Fruit", data_dir=tmp_path)

@@ -9,6 +9,7 @@ Any failure is a `DataSchemaError` naming the dataset, the file and the fix; an 
 
 from __future__ import annotations
 
+import csv
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -426,12 +427,33 @@ def user_images_help(entry: DatasetEntry, directory: Path) -> str:
             f"images: {describe_source(entry)}")
 
 
+def read_user_labels(entry: DatasetEntry, path: Path) -> list[tuple[int, dict[str, str]]]:
+    """labels.csv's rows with the line each ends on: a `path` column and one per clustering, at least one row, each
+    image once (a repeated path would load one file twice; a header alone would give an empty set)."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        reader = csv.DictReader(handle)
+        rows = [(reader.line_num, row) for row in reader]
+        columns = reader.fieldnames or []
+    missing = [c for c in ("path", *entry.clusterings) if c not in columns]
+    if missing:
+        raise DataSchemaError(f"{entry.name}: {USER_LABELS} lacks the column(s) {missing}. "
+                              + user_images_help(entry, path.parent))
+    if not rows:
+        raise DataSchemaError(f"{entry.name}: {path} has its header on line 1 and no row after it: list one row per "
+                              f"image (path, {', '.join(entry.clusterings)}).")
+    first_line: dict[str, int] = {}
+    for line, row in rows:
+        if row["path"] in first_line:
+            raise DataSchemaError(f"{entry.name}: {path} line {line} names {row['path']} again (first on line "
+                                  f"{first_line[row['path']]}): list each image once.")
+        first_line[row["path"]] = line
+    return rows
+
+
 def load_user_images(entry: DatasetEntry, root: Path) -> ImageDataset:
     """An image set a user supplies (no public file to register): <data dir>/<directory>/ with labels.csv and
     MANIFEST.sha256; every listed file is checked against its sha256 (the manifest itself cannot be checked against the
-    registry, having no public original), labels.csv must be listed and name only listed images."""
-    import pandas as pd
-
+    registry, having no public original), labels.csv must be listed and name only listed images (read_user_labels)."""
     directory = root / str(entry.directory)
     if not (directory / MANIFEST_NAME).is_file() or not (directory / USER_LABELS).is_file():
         raise DatasetUnavailable(user_images_help(entry, directory))
@@ -439,14 +461,9 @@ def load_user_images(entry: DatasetEntry, root: Path) -> ImageDataset:
     if USER_LABELS not in listed:
         raise DataSchemaError(f"{entry.name}: {USER_LABELS} is not listed in {directory / MANIFEST_NAME}; "
                               f"rewrite the manifest with sha256sum over every file")
-    table = pd.read_csv(directory / USER_LABELS, dtype=str)
-    missing = [c for c in ("path", *entry.clusterings) if c not in table.columns]
-    if missing:
-        raise DataSchemaError(f"{entry.name}: {USER_LABELS} lacks the column(s) {missing}. "
-                              + user_images_help(entry, directory))
-    unlisted = sorted(set(table.path) - listed)
+    rows = [row for _, row in read_user_labels(entry, directory / USER_LABELS)]
+    unlisted = sorted({row["path"] for row in rows} - listed)
     if unlisted:
         raise DataSchemaError(f"{entry.name}: {USER_LABELS} names images not in {MANIFEST_NAME}: {unlisted[:3]}")
-    found = sorted((row.path, {c: getattr(row, c) for c in entry.clusterings})
-                   for row in table.itertuples(index=False))
+    found = sorted((row["path"], {c: row[c] for c in entry.clusterings}) for row in rows)
     return _image_dataset(entry, directory, found)
