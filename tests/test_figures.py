@@ -168,3 +168,30 @@ def test_saved_figures_come_as_png_and_pdf():
     pdfs = {p.relative_to(figures).with_suffix("") for p in figures.glob("*/*.pdf")}
     assert pngs and pngs == pdfs
     assert {p.parts[0] for p in pngs} == {nb.parts[0] for nb in FIGURE_NOTEBOOKS}  # every paper's folder saved some
+
+
+def test_tornado_error_bars_are_the_welch_interval_of_the_difference():
+    """Catches a tornado whose error bar is the reading's std, not the interval of its difference from the base."""
+    from mmc_core.experiments.plots import tornado
+
+    table = pd.DataFrame({"dataset": ["D", "D"], "reading": ["fixed default", "l2"], "seeds": [5, 5],
+                          "acc_mean": [0.50, 0.55], "acc_std": [0.02, 0.03], "d_acc": [0.0, 0.05]})
+    fig = tornado(table, "D", metrics=("acc",))
+    segment = next(c for c in fig.axes[0].containers
+                   if c.__class__.__name__ == "ErrorbarContainer").lines[2][0].get_segments()[0]
+    low, high = welch_interval(Row("l2", 0.55, 0.03, 5), Row("base", 0.50, 0.02, 5))[1:]
+    assert np.allclose([segment[0][0], segment[1][0]], [low, high])
+    plt.close(fig)
+
+
+def test_concept_bars_show_every_run():
+    """Catches the Multi-DProxy bars drawn as mean ± std without the runs."""
+    from mmc_core.multiclust.plots import concept_bars
+
+    summary = pd.DataFrame({"dataset": ["P"], "label": ["Multi-DProxy"], "method_label": ["Multi-DProxy"],
+                            "concept": ["colour"], "nmi_mean": [0.6], "nmi_std": [0.1], "nmi_seeds": [(0.5, 0.6, 0.7)],
+                            "other_nmi_mean": [0.1], "n_seeds": [3]})
+    fig = concept_bars(summary, "t")
+    dots = [c.get_offsets() for c in fig.axes[0].collections if c.__class__.__name__ == "PathCollection"]
+    assert sorted(np.round(np.concatenate(dots)[:, 0], 2)) == [0.5, 0.6, 0.7]
+    plt.close(fig)

@@ -76,7 +76,7 @@ def is_oracle(variant: object) -> bool:
     return isinstance(variant, str) and variant.startswith(ORACLE_BEST_VIEW)
 
 
-def _interval_bars(ax, y: np.ndarray, means: np.ndarray, stds: np.ndarray, counts: np.ndarray) -> None:
+def interval_bars(ax, y: np.ndarray, means: np.ndarray, stds: np.ndarray, counts: np.ndarray) -> None:
     """The 95% t interval of each mean (uncertainty.mean_interval) as a horizontal error bar; none under 2 seeds."""
     for yy, mean, std, n in zip(y, means, stds, counts):
         low, high = mean_interval(Row("", float(mean), float(std), int(n)))
@@ -85,12 +85,14 @@ def _interval_bars(ax, y: np.ndarray, means: np.ndarray, stds: np.ndarray, count
                         lw=1.2, zorder=4)
 
 
-def _seed_dots(ax, y: np.ndarray, values: list[tuple[float, ...]]) -> None:
+def seed_dots(ax, y: np.ndarray, values: list[tuple[float, ...]], jitter: float = 0.18) -> None:
     """Every seed's value as a dot on its row (seaborn strip plot, jittered along the row)."""
     points = pd.DataFrame([(yy, float(v)) for yy, vs in zip(y, values) for v in vs], columns=["y", "value"])
     if not points.empty:
-        sns.stripplot(data=points, x="value", y="y", orient="h", native_scale=True, jitter=0.18, size=3,
+        labels = ax.get_xlabel(), ax.get_ylabel()  # seaborn names the axes after the frame's columns
+        sns.stripplot(data=points, x="value", y="y", orient="h", native_scale=True, jitter=jitter, size=3,
                       color="black", alpha=0.55, ax=ax, zorder=3, legend=False)
+        ax.set(xlabel=labels[0], ylabel=labels[1])
 
 
 def seed_bars(summary: pd.DataFrame, label: str = "row", metrics: tuple[str, ...] = ("acc", "nmi"),
@@ -127,8 +129,8 @@ def seed_bars(summary: pd.DataFrame, label: str = "row", metrics: tuple[str, ...
             stds = part.loc[names, f"{metric}_std"].to_numpy(float)  # NaN for one seed: no interval
             ax.barh(y, means, height=0.7, color=[ORACLE_COLOUR if o else OURS_COLOUR for o in oracle], alpha=0.55)
             if f"{metric}_seeds" in part:
-                _seed_dots(ax, y, list(part.loc[names, f"{metric}_seeds"]))
-            _interval_bars(ax, y, means, stds, counts)
+                seed_dots(ax, y, list(part.loc[names, f"{metric}_seeds"]))
+            interval_bars(ax, y, means, stds, counts)
             marks = [(yy, printed.get((dataset, part.loc[n, "method_label"], part.loc[n, "row"], metric)))
                      for yy, n in zip(y, names)]
             marks = [(yy, v) for yy, v in marks if v is not None]
@@ -164,9 +166,10 @@ def tornado(table: pd.DataFrame, dataset: str, printed: dict[str, float] | None 
             metrics: tuple[str, ...] = ("acc", "nmi"), base: str = "fixed default", title: str = "",
             tags: dict[str, str] | None = None, runs: str = "seeds") -> Figure:
     """How far each reading moves the result from the `base` reading on one dataset: a bar per reading (its mean minus
-    the base's, over the same seeds), widest on top, the reading's std over seeds as error bar; a dashed line where
-    the printed value lies. table: sensitivity.sensitivity output; tags: reading -> a note after its name (e.g.
-    "label-free choice", "oracle"); runs: what the repeated runs are (seeds; draws of planted data)."""
+    the base's, over the same seeds), widest on top, the Welch 95% interval of that difference as error bar (the
+    verdicts' rule, uncertainty.welch_interval); a dashed line where the printed value lies. table:
+    sensitivity.sensitivity output; tags: reading -> a note after its name (e.g. "label-free choice", "oracle"); runs:
+    what the repeated runs are (seeds; draws of planted data)."""
     part = table[(table.dataset == dataset) & (table.reading != base)]
     base_row = table[(table.dataset == dataset) & (table.reading == base)].iloc[0]
     order = part.assign(size=part[f"d_{metrics[0]}"].abs()).sort_values("size").reading.tolist()
@@ -174,9 +177,13 @@ def tornado(table: pd.DataFrame, dataset: str, printed: dict[str, float] | None 
     fig, axes = plt.subplots(1, len(metrics), squeeze=False, sharey=True,
                              figsize=(3.8 * len(metrics) + 2.2, 1.2 + 0.34 * len(order)))
     for ax, metric in zip(axes[0], metrics):
+        base_run = Row(base, float(base_row[f"{metric}_mean"]), float(base_row[f"{metric}_std"]), int(base_row.seeds))
+        intervals = np.array([welch_interval(Row(r, float(part.loc[r, f"{metric}_mean"]),
+                                                 float(part.loc[r, f"{metric}_std"]), int(part.loc[r, "seeds"])),
+                                             base_run)[1:] for r in order]).reshape(-1, 2)
         delta = part[f"d_{metric}"].to_numpy(float)
-        ax.barh(np.arange(len(order)), delta, xerr=part[f"{metric}_std"].to_numpy(float), capsize=3, alpha=0.85,
-                color=["C2" if d > 0 else "C3" for d in delta])
+        ax.barh(np.arange(len(order)), delta, capsize=3, alpha=0.85,
+                xerr=np.nan_to_num(np.abs(intervals.T - delta)), color=["C2" if d > 0 else "C3" for d in delta])
         ax.axvline(0, color="black", lw=0.8)
         if printed and metric in printed:
             ax.axvline(printed[metric] - base_row[f"{metric}_mean"], ls="--", color="black",
@@ -192,7 +199,7 @@ def tornado(table: pd.DataFrame, dataset: str, printed: dict[str, float] | None 
     fig.suptitle(with_seed_note(title or f"{dataset}: change from the {base} under each reading",
                                 list(part.seeds) + [int(base_row.seeds)]), fontsize=11, x=0.02, ha="left")
     fig.text(0.99, 0.01, f"bars: reading's mean minus the base's over the same {runs}; "
-             "error bars: the reading's std",
+             "error bars: Welch 95% interval of the difference",
              ha="right", va="bottom", fontsize=7, color="0.4")
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
@@ -350,14 +357,16 @@ def share_curves(summary: pd.DataFrame, shares: dict[str, float], rows: tuple[st
 
 def protocol_bars(table: pd.DataFrame, title: str = "") -> Figure:
     """ACC of one dataset's runs under each reporting protocol and training reading (protocol.protocol_ledger): a
-    bar per row, the std over seeds as error bar where the row is a mean, grey for oracle rows (the labels choose),
-    the printed ACC as a dashed line."""
+    bar per row, the 95% t interval of the mean as error bar where the row is a mean over its runs, grey for oracle
+    rows (the labels choose), the printed ACC as a dashed line."""
     rows = table.iloc[::-1]
     mean = rows.ACC.map(lambda s: float(str(s).split(" ± ")[0])).to_numpy()
-    std = rows.ACC.map(lambda s: float(str(s).split(" ± ")[1]) if " ± " in str(s) else 0.0).to_numpy()
+    std = rows.ACC.map(lambda s: float(str(s).split(" ± ")[1]) if " ± " in str(s) else np.nan).to_numpy()
+    half = np.array([np.nan_to_num(m - mean_interval(Row("", m, sd, int(n)))[0]) for m, sd, n in
+                     zip(mean, std, rows.runs)])
     oracle = rows.selection.str.startswith("oracle").to_numpy()
     fig, ax = plt.subplots(figsize=(8.5, 1.0 + 0.32 * len(rows)))
-    ax.barh(np.arange(len(rows)), mean, xerr=std, capsize=3, alpha=0.85,
+    ax.barh(np.arange(len(rows)), mean, xerr=half, capsize=3, alpha=0.85,
             color=["0.6" if o else "C0" for o in oracle])
     names = [f"{reading}: {how}" + (" [oracle]" if o else "") + f"  (n={n})"
              for reading, how, n, o in zip(rows.reading, rows["reported as"], rows.runs, oracle)]
@@ -366,7 +375,7 @@ def protocol_bars(table: pd.DataFrame, title: str = "") -> Figure:
         ax.axvline(rows["printed ACC"].iloc[0], ls="--", color="black",
                    label=f"printed ({rows['printed ACC'].iloc[0]:.3f})")
         ax.legend(loc="lower right", fontsize=8, frameon=False)
-    ax.set_xlabel("ACC (mean over seeds, error bar: std; 'best of N': the one run chosen)")
+    ax.set_xlabel("ACC (mean over seeds, error bar: 95% interval; 'best of N': the one run chosen)")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(with_seed_note(title, [int(n) for n in rows.runs]), fontsize=11, loc="left")
     fig.tight_layout()

@@ -10,11 +10,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from ..experiments.plots import interval_bars, seed_dots, with_seed_note
+
 
 def concept_bars(summary: pd.DataFrame, title: str = "") -> Figure:
-    """One panel per asked concept: each row's mean NMI on that concept (bar, std over seeds as error bar) and its
-    mean NMI on the set's other concept (hatched bar) — a personalized method is high on the first, low on the second.
-    summary: summarize_concepts output."""
+    """One panel per asked concept: each row's mean NMI on that concept (bar, every run as a dot, the 95% t interval
+    of the mean as error bar) and its mean NMI on the set's other concept (hatched bar) — a personalized method is
+    high on the first, low on the second. summary: summarize_concepts output."""
     concepts = list(dict.fromkeys(summary.concept))
     rows = list(dict.fromkeys(summary.label))
     fig, axes = plt.subplots(1, len(concepts), figsize=(5.2 * len(concepts), 0.45 * len(rows) + 1.6), sharey=True,
@@ -22,8 +24,12 @@ def concept_bars(summary: pd.DataFrame, title: str = "") -> Figure:
     y = np.arange(len(rows))
     for ax, concept in zip(axes[0], concepts):
         part = summary[summary.concept == concept].set_index("label").reindex(rows)
-        ax.barh(y - 0.2, part.nmi_mean, 0.4, xerr=part.nmi_std.fillna(0), color="tab:blue",
-                label="NMI on the asked concept (± std over runs)")
+        ax.barh(y - 0.2, part.nmi_mean, 0.4, color="tab:blue", alpha=0.7,
+                label="NMI on the asked concept (dots: runs; line: 95% interval)")
+        if "nmi_seeds" in part:
+            seed_dots(ax, y - 0.2, list(part.nmi_seeds), jitter=0.08)
+        interval_bars(ax, y - 0.2, part.nmi_mean.to_numpy(float), part.nmi_std.to_numpy(float),
+                      part.n_seeds.to_numpy(int))
         ax.barh(y + 0.2, part.other_nmi_mean, 0.4, color="white", edgecolor="tab:gray", hatch="//",
                 label="NMI on the other concept")
         ax.set_title(f"asked for {concept}")
@@ -32,7 +38,7 @@ def concept_bars(summary: pd.DataFrame, title: str = "") -> Figure:
     axes[0][0].set_yticks(y, [f"{r} (n={int(n)})" for r, n in
                               zip(rows, summary.drop_duplicates("label").set_index("label").reindex(rows).n_seeds)])
     axes[0][0].invert_yaxis()
-    fig.suptitle(title)
+    fig.suptitle(with_seed_note(title, summary.n_seeds))
     fig.legend(*axes[0][0].get_legend_handles_labels(), loc="lower center", ncol=2, fontsize=9, frameon=False)
     fig.tight_layout(rect=(0, 0.08, 1, 1))
     return fig

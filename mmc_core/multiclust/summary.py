@@ -13,13 +13,13 @@ def other_concept_nmi(results: pd.DataFrame) -> pd.Series:
 
 def summarize_concepts(results: pd.DataFrame) -> pd.DataFrame:
     """One row per (image set, label, concept): mean and std over seeds of NMI and RI on the asked concept, the mean NMI on the
-    set's other concept (`other_nmi_mean`: high means the representation follows another concept) and the number of
-    seeds. `results`: run_concepts' frame."""
+    set's other concept (`other_nmi_mean`: high means the representation follows another concept), every seed's NMI
+    (`nmi_seeds`, for the figures) and the number of seeds. `results`: run_concepts' frame."""
     frame = results.assign(other=other_concept_nmi(results))
     grouped = frame.groupby(["dataset", "label", "method_label", "concept"], sort=False)
     out = grouped.agg(nmi_mean=("nmi", "mean"), nmi_std=("nmi", "std"), ri_mean=("ri", "mean"), ri_std=("ri", "std"),
                       other_nmi_mean=("other", "mean"), other_nmi_std=("other", "std"),
-                      n_seeds=("seed", "nunique"), seconds=("seconds", "mean"))
+                      nmi_seeds=("nmi", tuple), n_seeds=("seed", "nunique"), seconds=("seconds", "mean"))
     return out.reset_index()
 
 
