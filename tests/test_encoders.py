@@ -27,8 +27,8 @@ from mmc_core.encoders import KNOWN_WEIGHTS, ClipEncoder, WeightsUnavailable, im
     text_features
 from mmc_core.encoders import features as features_module
 from mmc_core.encoders import fetch as fetch_module
-from mmc_core.encoders.clip import KnownWeights, openai_signature
-from mmc_core.encoders.features import FeatureCacheMismatch
+from mmc_core.encoders.clip import KnownWeights, WeightsUnreadable, openai_signature
+from mmc_core.encoders.features import FeatureCacheMismatch, FeatureCacheWarning
 
 TINY = "mmc-tiny-clip"
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,6 +242,70 @@ def test_a_cached_hub_repo_loads_and_its_activation_is_checked(hub_cache, images
         load_encoder(TINY, "hf-hub:mmc-test/tiny")
 
 
+# ------------------------------------------------------------------------------------------------ damaged weights
+
+
+def damaged(path: Path, how: str) -> Path:
+    """A copy of the weights file at `path`, next to it, cut to half its length or with one byte flipped halfway."""
+    data = bytearray(path.read_bytes())
+    if how == "truncated":
+        data = data[:len(data) // 2]
+    else:
+        data[len(data) // 2] ^= 0xFF
+    copy = path.with_name(f"{how}-{path.name}")
+    copy.write_bytes(bytes(data))
+    return copy
+
+
+@pytest.mark.parametrize("suffix,how", [(".pt", "truncated"), (".pt", "flipped"), (".safetensors", "truncated")])
+def test_a_damaged_weights_file_is_refused_naming_it(tmp_path, suffix, how):
+    """Not torch's or safetensors' own error naming no file (a truncated .pt read as "weights that do not fit", a
+    flipped byte inside a zip member loaded as if intact)."""
+    path = tmp_path / f"tiny{suffix}"
+    (save_file if suffix == ".safetensors" else torch.save)(other_tiny_weights().state_dict(), path)
+    copy = damaged(path, how)
+    with pytest.raises(WeightsUnreadable, match=re.escape(str(copy)) + r" cannot be read .*truncated, damaged"):
+        load_encoder(TINY, str(copy))
+    empty = tmp_path / f"empty{suffix}"
+    empty.write_bytes(b"")
+    with pytest.raises(WeightsUnreadable, match=re.escape(str(empty))):
+        load_encoder(TINY, str(empty))
+
+
+def test_known_weights_with_another_sha256_are_refused_naming_the_file(tmp_path, monkeypatch, state_dict_file):
+    """The file `make weights` fetched, whose bytes are no longer the published ones; the same file elsewhere is
+    not taken for it."""
+    fake = KnownWeights(model=TINY, url=f"https://example.invalid/{state_dict_file.name}", sha256="0" * 64)
+    monkeypatch.setitem(KNOWN_WEIGHTS, "openai-ViT-B-32", fake)
+    monkeypatch.setenv("MMC_DATA_DIR", str(tmp_path / "data"))
+    fetched = tmp_path / "data" / "clip" / fake.filename
+    fetched.parent.mkdir(parents=True)
+    fetched.write_bytes(state_dict_file.read_bytes())
+    with pytest.raises(WeightsUnreadable, match=re.escape(f"{fetched} has sha256 {sha256_file(fetched)}, but "
+                                                          f"{fake.url} is published with sha256 {'0' * 64}")):
+        load_encoder(TINY, str(fetched))
+    assert not load_encoder(TINY, str(state_dict_file)).is_random
+
+
+def test_a_hub_blob_that_is_not_its_sha256_is_refused_naming_it(hub_cache):
+    """The Hugging Face cache files an LFS blob under its sha256: a blob damaged in place no longer is it."""
+    snapshot = cache_repo(hub_cache, "mmc-test/tiny", {"open_clip_model.safetensors": other_tiny_weights()})
+    weights = snapshot / "open_clip_model.safetensors"
+    blob = snapshot.parents[1] / "blobs" / sha256_file(weights)
+    blob.parent.mkdir()
+    weights.rename(blob)
+    weights.symlink_to(blob)
+    assert not load_encoder(TINY, "hf-hub:mmc-test/tiny").is_random
+    data = bytearray(blob.read_bytes())
+    data[-1] ^= 0xFF  # a weight, not the header
+    blob.write_bytes(bytes(data))
+    with pytest.raises(WeightsUnreadable, match=re.escape(str(weights)) + " has sha256 .*, but the blob"):
+        load_encoder(TINY, "hf-hub:mmc-test/tiny")
+    (snapshot / "open_clip_config.json").write_text("{")
+    with pytest.raises(WeightsUnreadable, match=re.escape(str(snapshot / "open_clip_config.json"))):
+        load_encoder(TINY, "hf-hub:mmc-test/tiny")
+
+
 # ------------------------------------------------------------------------------------------------ proxy tokens
 
 
@@ -342,6 +406,51 @@ def test_image_features_are_cached_under_the_encoder_id_and_checked(results, mon
     cached.with_suffix(".json").unlink()
     with pytest.raises(FeatureCacheMismatch, match="sidecar .* is missing"):
         image_features("CMUface", random_encoder)
+
+
+def cached_text_features(results: Path, random_encoder: ClipEncoder) -> tuple[np.ndarray, Path]:
+    """Text features computed once and cached, with the cache file."""
+    first = text_features(["a photo of a dog", "a red card"], random_encoder)
+    [cached] = (results / "features" / "texts").glob(f"*/{TINY}@random.npy")
+    return first, cached
+
+
+def test_a_cached_feature_array_edited_in_place_is_not_used(results, monkeypatch, random_encoder):
+    """The finding: an array edited with its shape kept was used, its sidecar recording no checksum of it. It is
+    recomputed (a warning names it) and rewritten, so the next run reads it again."""
+    first, cached = cached_text_features(results, random_encoder)
+    edited = np.load(cached)
+    edited[0, 0] += 0.5
+    np.save(cached, edited)
+    with pytest.warns(FeatureCacheWarning, match=re.escape(str(cached)) + r" are not used: it was edited"):
+        again = text_features(["a photo of a dog", "a red card"], random_encoder)
+    np.testing.assert_array_equal(again, first)
+    monkeypatch.setattr(ClipEncoder, "encode_texts", refuse)
+    np.testing.assert_array_equal(text_features(["a photo of a dog", "a red card"], random_encoder), first)
+
+
+@pytest.mark.parametrize("damage", ["truncated", "no checksum"])
+def test_a_truncated_or_unchecked_cached_array_is_recomputed_naming_it(results, random_encoder, damage):
+    """A truncated array raised numpy's bare EOFError/ValueError; one cached before checksums were recorded cannot be
+    vouched for."""
+    first, cached = cached_text_features(results, random_encoder)
+    if damage == "truncated":
+        cached.write_bytes(cached.read_bytes()[:100])
+    else:
+        sidecar = cached.with_suffix(".json")
+        sidecar.write_text(json.dumps({k: v for k, v in json.loads(sidecar.read_text()).items()
+                                       if k != "array_sha256"}))
+    with pytest.warns(FeatureCacheWarning, match=re.escape(str(cached))):
+        np.testing.assert_array_equal(text_features(["a photo of a dog", "a red card"], random_encoder), first)
+
+
+def test_an_unreadable_sidecar_is_refused_naming_the_files(results, random_encoder):
+    """A damaged sidecar raised json's bare JSONDecodeError."""
+    _, cached = cached_text_features(results, random_encoder)
+    cached.with_suffix(".json").write_text('{"model": ')
+    with pytest.raises(FeatureCacheMismatch, match=re.escape(str(cached.with_suffix(".json"))) + ".*cannot be read.*"
+                                                   "Delete"):
+        text_features(["a photo of a dog", "a red card"], random_encoder)
 
 
 def test_text_features_are_cached_by_the_texts(results, monkeypatch, random_encoder):

@@ -6,7 +6,10 @@
   - "hf-hub:<org>/<repo>": the repository's open_clip weights from the local Hugging Face cache, never the network;
   - "none": random initialisation (seeded, so one model name gives one set of weights); for tests only: the encoder
     says `is_random` and its id says "random".
-Weights that are not on this machine raise WeightsUnavailable: nothing falls back to random weights.
+Weights that are not on this machine raise WeightsUnavailable: nothing falls back to random weights. A weights file that
+cannot be read whole (truncated, damaged: a zip member failing its CRC, a safetensors header not covering the file,
+or the sha256 of the file `make weights` fetched or of a Hugging Face blob not being the one it was published with) raises
+WeightsUnreadable naming the file.
 
 OpenAI trained CLIP with QuickGELU. open_clip's plain configs (`ViT-B-32`) build nn.GELU, and open_clip compares the
 activation with the weights only for its pretrained *tags*: a checkpoint file or a hub repository given with the plain
@@ -17,6 +20,8 @@ config loads without complaint and computes wrong features. `load_encoder` refus
 from __future__ import annotations
 
 import json
+import pickle
+import re
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +37,7 @@ from huggingface_hub.errors import EntryNotFoundError
 from open_clip.constants import HF_CONFIG_NAME, HF_SAFE_WEIGHTS_NAME, HF_WEIGHTS_NAME
 from open_clip.transform import PreprocessCfg, image_transform_v2
 from PIL import Image
+from safetensors import SafetensorError, safe_open
 from tqdm import tqdm
 
 from mmc_core import paths
@@ -79,6 +85,10 @@ KNOWN_WEIGHTS: dict[str, KnownWeights] = {
 
 class WeightsUnavailable(RuntimeError):
     """The weights named for a CLIP model are not on this machine (the message says how to provide them)."""
+
+
+class WeightsUnreadable(ValueError):
+    """A weights file that cannot be read whole or is not the file it was published as (the message names it)."""
 
 
 def weights_dir() -> Path:
@@ -207,24 +217,27 @@ def load_encoder(model: str, weights: str, device: str = "cpu") -> ClipEncoder:
         net, weights_id = _random_model(model), RANDOM_ID
     elif weights.startswith(HUB_PREFIX):
         checkpoint, hub_config = _hub_files(model, weights)
+        weights_id = _checked_sha256(checkpoint, _hub_blob_sha256(checkpoint), f"the blob {weights} was cached as")
         if "model_cfg" in hub_config:  # the config the weights were trained with (no quick_gelu entry: GELU)
             quick_gelu = bool(hub_config["model_cfg"].get("quick_gelu", False))
             _check_activation(model, config, quick_gelu, weights,
                               f"has an {HF_CONFIG_NAME} with quick_gelu: {str(quick_gelu).lower()}")
         net = _open_clip_model(model, checkpoint, hub_config.get("preprocess_cfg", {}))
-        weights_id = sha256_file(checkpoint)
     else:
         path = Path(weights).expanduser()
         if not path.is_file():
             raise WeightsUnavailable(f"No weights for CLIP model {model!r}: the file {path} does not exist. "
                                      + _how_to_provide())
+        known = next((k for k in KNOWN_WEIGHTS.values()  # the file `make weights` fetched
+                      if (weights_dir() / k.filename).resolve() == path.resolve()), None)
+        weights_id = (_checked_sha256(path, known.sha256, f"{known.url} is published with") if known
+                      else _checked_sha256(path))
         why = openai_signature(path)
         if why is not None:
             _check_activation(model, config, True, str(path), f"is an OpenAI checkpoint ({why})")
             net = _openai_model(model, config, path)
         else:
             net = _open_clip_model(model, path, {})
-        weights_id = sha256_file(path)
     if not (isinstance(net, open_clip.CLIP) and net.text_pool_type == "argmax"
             and isinstance(net.text_projection, torch.nn.Parameter)):
         raise ValueError(f"{model!r} does not have OpenAI's text tower (open_clip's CLIP class, pooling the "
@@ -234,6 +247,45 @@ def load_encoder(model: str, weights: str, device: str = "cpu") -> ClipEncoder:
     return ClipEncoder(model_name=model, weights_source=weights, weights_id=weights_id, device=device, model=net,
                        preprocess=image_transform_v2(PreprocessCfg(**net.visual.preprocess_cfg), is_train=False),
                        tokenizer=open_clip.get_tokenizer(model))
+
+
+def _checked_sha256(path: Path, expected: str | None = None, source: str = "") -> str:
+    """The file's sha256, once the file is known to read whole (_check_readable) and, when `expected` is given, to be
+    that sha256 (`source` says where it comes from); WeightsUnreadable naming the file otherwise."""
+    _check_readable(path)
+    digest = sha256_file(path)
+    if expected is not None and digest != expected:
+        raise WeightsUnreadable(f"The CLIP weights file {path} has sha256 {digest}, but {source} sha256 {expected}: "
+                                f"it is truncated or damaged. Delete it and provide it again. " + _how_to_provide())
+    return digest
+
+
+def _hub_blob_sha256(checkpoint: Path) -> str | None:
+    """The sha256 a Hugging Face cache file was stored under (an LFS blob is named by it), else None."""
+    name = checkpoint.resolve().name
+    return name if re.fullmatch(r"[0-9a-f]{64}", name) else None
+
+
+def _check_readable(path: Path) -> None:
+    """WeightsUnreadable naming the file unless it reads whole: every member of a zip archive (torch's format, and
+    OpenAI's TorchScript releases) passes its CRC check, a safetensors file's header covers the file, and any other
+    file loads with torch (weights only)."""
+    try:
+        if path.suffix == ".safetensors":
+            with safe_open(str(path), framework="pt"):
+                pass
+        elif zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                damaged = archive.testzip()
+            if damaged is not None:
+                raise zipfile.BadZipFile(f"its member {damaged} fails its CRC check")
+        else:
+            torch.load(path, map_location="cpu", weights_only=True)
+    except (OSError, EOFError, RuntimeError, ValueError, pickle.UnpicklingError, zipfile.BadZipFile,
+            SafetensorError) as err:
+        raise WeightsUnreadable(f"The CLIP weights file {path} cannot be read ({type(err).__name__}: "
+                                f"{str(err)[:300] or 'the file ends too soon'}): it is truncated, damaged or not a "
+                                f"weights file. Delete it and provide it again. " + _how_to_provide()) from None
 
 
 def openai_signature(path: Path) -> str | None:
@@ -308,7 +360,11 @@ def _hub_files(model: str, weights: str) -> tuple[Path, dict]:
                                  f"nor {HF_WEIGHTS_NAME} in the local Hugging Face cache "
                                  f"({hf_constants.HF_HUB_CACHE}), and the hub is never contacted. " + _how_to_provide())
     try:
-        config = json.loads(Path(hf_hub_download(repo, HF_CONFIG_NAME, local_files_only=True)).read_text())
+        config_path = Path(hf_hub_download(repo, HF_CONFIG_NAME, local_files_only=True))
     except EntryNotFoundError:
-        config = {}
-    return checkpoint, config
+        return checkpoint, {}
+    try:
+        return checkpoint, json.loads(config_path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise WeightsUnreadable(f"The open_clip config {config_path} of {weights} cannot be read ({err}): delete it "
+                                f"and provide the repository again. " + _how_to_provide()) from None

@@ -4,17 +4,21 @@ re-encode.
 Layout under the results directory (mmc_core.paths.results_dir()):
     features/<dataset>[_r<resolution>]/<encoder.id>.npy     image features, rows in load_image_dataset's order
     features/texts/<sha256 of the texts, 16 hex>/<encoder.id>.npy     text features, rows in the list's order
-Each array has a JSON sidecar (<encoder.id>.json: model, weights id, count, sha256 of the inputs), written before the
-array, and each file is written atomically. A cached array is used only when its sidecar records exactly what would be
-computed now; otherwise FeatureCacheMismatch names the file to delete. An encoder with random weights has its own id
+Each array has a JSON sidecar (<encoder.id>.json: model, weights id, count, sha256 of the inputs, and the sha256 of the
+array file itself), written before the array, and each file is written atomically. A cached array is used only when
+its sidecar records exactly what would be computed now (otherwise FeatureCacheMismatch names the file to delete) and
+the file is the one written then: an array edited, truncated or damaged since (or cached before its checksum was
+recorded) is recomputed with a FeatureCacheWarning naming it. An encoder with random weights has its own id
 (`<model>@random`), so its features are cached apart and never stand in for real ones.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -26,8 +30,15 @@ from mmc_core.encoders.clip import ClipEncoder
 from mmc_core.io import atomic_write, atomic_write_json, ensure_writable_dir
 
 
+ARRAY_SHA256 = "array_sha256"  # the sidecar's checksum of the .npy file's bytes
+
+
 class FeatureCacheMismatch(RuntimeError):
     """A cached feature file does not record the inputs or encoder asked for now (the message names it)."""
+
+
+class FeatureCacheWarning(UserWarning):
+    """A cached feature file is not the one its sidecar records, so it is recomputed (the message names it)."""
 
 
 def features_dir() -> Path:
@@ -63,36 +74,67 @@ def _sha256_json(items: list[str]) -> str:
 
 def _cached(path: Path, record: dict[str, Any], shape: tuple[int, int],
             compute: Callable[[], np.ndarray]) -> np.ndarray:
-    """The array at `path` if its sidecar holds `record` and it has `shape`; else compute it, write the sidecar, then
-    the array (an interrupted write leaves a sidecar without an array: a cache miss, not a stale hit)."""
+    """The array at `path` if its sidecar holds `record` and the array's sha256, and it has `shape`; else compute it,
+    write the sidecar (with the new array's sha256), then the array (an interrupted write leaves a sidecar without an
+    array: a cache miss, not a stale hit)."""
     sidecar = path.with_suffix(".json")
     if path.is_file():
-        features = np.load(path)
-        _check(path, sidecar, record, features.shape == shape)
-        return features
+        stored = _read_sidecar(path, sidecar)
+        _check(path, sidecar, record, stored)
+        data = path.read_bytes()
+        if stored.get(ARRAY_SHA256) == _sha256(data):
+            features = np.load(io.BytesIO(data), allow_pickle=False)
+            if features.shape == shape:
+                return features
+            raise FeatureCacheMismatch(f"The cached features {path} are not those asked for (the array's shape "
+                                       f"{features.shape} is not {shape}: count, the encoder's embed_dim). Delete "
+                                       f"{path} and {sidecar.name} next to it, then run again to recompute them.")
+        why = ("its sidecar records no checksum of it (cached by an older version)" if ARRAY_SHA256 not in stored
+               else "it was edited, truncated or damaged since it was written (its sha256 is not the one its sidecar "
+                    "records)")
+        warnings.warn(f"The cached features {path} are not used: {why}. They are computed again and replace it.",
+                      FeatureCacheWarning, stacklevel=3)
     ensure_writable_dir(path.parent, "set MMC_RESULTS_DIR to a writable directory")
-    features = compute()
-    atomic_write_json(sidecar, record)
-    atomic_write(path, lambda tmp: _save(tmp, features))
-    return features
+    data = _npy_bytes(compute())
+    atomic_write_json(sidecar, {**record, ARRAY_SHA256: _sha256(data)})
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
+    return np.load(io.BytesIO(data), allow_pickle=False)
 
 
-def _check(path: Path, sidecar: Path, record: dict[str, Any], shape_ok: bool) -> None:
-    """FeatureCacheMismatch naming `path` unless `sidecar` holds `record` and the array has the expected shape."""
-    recorded = json.loads(sidecar.read_text(encoding="utf-8")) if sidecar.is_file() else None
-    if recorded == record and shape_ok:
+def _read_sidecar(path: Path, sidecar: Path) -> dict[str, Any]:
+    """The sidecar's record; FeatureCacheMismatch naming both files if it is missing or cannot be read."""
+    fix = f"Delete {path} and {sidecar.name} next to it, then run again to recompute them."
+    if not sidecar.is_file():
+        raise FeatureCacheMismatch(f"The cached features {path} are not those asked for (its sidecar {sidecar.name} "
+                                   f"is missing). {fix}")
+    try:
+        stored = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise FeatureCacheMismatch(f"The sidecar {sidecar} of the cached features {path} cannot be read ({err}). "
+                                   f"{fix}") from None
+    if not isinstance(stored, dict):
+        raise FeatureCacheMismatch(f"The sidecar {sidecar} of the cached features {path} is not a JSON object. {fix}")
+    return stored
+
+
+def _check(path: Path, sidecar: Path, record: dict[str, Any], stored: dict[str, Any]) -> None:
+    """FeatureCacheMismatch naming `path` unless the sidecar's record (`stored`, less the array's checksum) is
+    `record`: what would be computed now."""
+    recorded = {k: v for k, v in stored.items() if k != ARRAY_SHA256}
+    if recorded == record:
         return
-    if recorded is None:
-        why = f"its sidecar {sidecar.name} is missing"
-    elif recorded != record:
-        differ = sorted(k for k in record.keys() | recorded.keys() if record.get(k) != recorded.get(k))
-        why = f"its sidecar records other {', '.join(differ)}"
-    else:
-        why = "the array's shape is not (count, the encoder's embed_dim)"
-    raise FeatureCacheMismatch(f"The cached features {path} are not those asked for ({why}). Delete {path} and "
-                               f"{sidecar.name} next to it, then run again to recompute them.")
+    differ = sorted(k for k in record.keys() | recorded.keys() if record.get(k) != recorded.get(k))
+    raise FeatureCacheMismatch(f"The cached features {path} are not those asked for (its sidecar records other "
+                               f"{', '.join(differ)}). Delete {path} and {sidecar.name} next to it, then run again "
+                               f"to recompute them.")
 
 
-def _save(tmp: Path, features: np.ndarray) -> None:
-    with open(tmp, "wb") as handle:  # a file object: np.save given a path would append ".npy" to the temporary name
-        np.save(handle, np.ascontiguousarray(features, dtype=np.float32))
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _npy_bytes(features: np.ndarray) -> bytes:
+    """The .npy file of the features as float32, in memory (its sha256 goes into the sidecar, written first)."""
+    buffer = io.BytesIO()
+    np.save(buffer, np.ascontiguousarray(features, dtype=np.float32))
+    return buffer.getvalue()
