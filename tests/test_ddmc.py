@@ -9,7 +9,7 @@ import pytest
 import torch
 from synthetic import blobs
 
-from mmc_core.dominance import choose_dominant, view_silhouettes
+from mmc_core.dominance import DominantViewWarning, choose_dominant, view_silhouettes
 from mmc_core.losses import sinkhorn_targets
 from mmc_core.methods import make
 from mmc_core.methods.ddmc import CDL_TERMS, DDMC, FDL_TERMS
@@ -96,3 +96,61 @@ def test_snapshots_show_the_representation_at_the_asked_epochs(uneven):
     assert model.snapshots_[0].shape == (180, 16)
     np.testing.assert_allclose(model.snapshots_[4], model.transform(uneven[0]), rtol=1e-5, atol=1e-6)
     assert not np.allclose(model.snapshots_[0], model.snapshots_[4])
+
+
+# ----------------------------------------------------------------------------- the silhouette rule's refusals
+
+def test_a_view_cut_to_one_feature_does_not_win_the_silhouette_rule(uneven):
+    """A single feature with three tight modes that carry nothing of the clusters: K-means cuts it into three
+    intervals of silhouette near 1, so it beat every real view and DDMC clustered it, without a word."""
+    views, y = uneven
+    rng = np.random.default_rng(1)
+    one_feature = (rng.integers(0, 3, size=(len(y), 1)) + 0.02 * rng.normal(size=(len(y), 1))) / 2
+    with pytest.warns(DominantViewWarning, match=r"leaves view 3 out: it holds a single feature.*dominant=<view"):
+        model = make("ddmc", 3, random_state=0, **{**SMALL, "epochs": 1}).fit([*views, one_feature])
+    assert model.dominant_.view == 1
+    assert [v for v, _ in model.dominant_.left_out] == [3]
+    assert np.isnan(model.dominant_.scores[3]) and "left out: view 3: it holds a single feature" in \
+        model.dominant_.describe()
+
+
+@pytest.mark.parametrize("why, broken", [
+    ("it is constant", lambda X: np.zeros_like(X)),
+    ("it has 2 distinct rows, fewer than the 3 clusters", lambda X: np.repeat(X[:2], len(X) // 2, axis=0)),
+])
+def test_a_view_that_cannot_carry_the_clusters_is_left_out_by_name(uneven, why, broken):
+    views, _ = uneven
+    with pytest.warns(DominantViewWarning, match=f"leaves view 1 out: {why}"):
+        chosen = choose_dominant([views[0], broken(views[1]), views[2]], 3, seed=0)
+    assert chosen.view != 1 and [v for v, _ in chosen.left_out] == [1]
+
+
+def test_no_view_able_to_carry_the_clusters_is_an_error_naming_the_rule_and_the_fix(uneven):
+    views, _ = uneven
+    single = [X[:, :1] for X in views]
+    with pytest.raises(ValueError, match=r"highest K-means silhouette\) has no view to compare.*view 0: it holds a "
+                                         r"single feature.*Fix: pass the dominant view explicitly \(dominant=<view"):
+        make("ddmc", 3, **{**SMALL, "epochs": 1}).fit(single)
+    make("ddmc", 3, dominant=0, **{**SMALL, "epochs": 1}).fit(single)  # the fix works
+
+
+def test_as_many_clusters_as_samples_is_an_error_naming_the_rule_and_the_fix():
+    rng = np.random.default_rng(0)
+    views = [rng.normal(size=(12, 4)), rng.normal(size=(12, 3))]
+    with pytest.raises(ValueError, match=r"highest K-means silhouette\) cannot score view 0 \(12 samples, 12 "
+                                         r"clusters\).*Fix: pass the dominant view explicitly"):
+        make("ddmc", 12, **{**SMALL, "epochs": 1, "batch_size": 12}).fit(views)
+
+
+def test_the_dominance_table_shows_the_scores_compared_and_the_views_left_out(uneven, monkeypatch):
+    from types import SimpleNamespace
+
+    from mmc_core.experiments import tables
+
+    views, y = uneven
+    data = SimpleNamespace(views=[*views, views[1][:, :1]], n_clusters=3, view_names=["a", "b", "c", "d"])
+    monkeypatch.setattr(tables, "load_dataset", lambda name: data)
+    with pytest.warns(DominantViewWarning):
+        row = tables.dominance_table(["Planted"]).loc["Planted"]
+    assert row["dominant view"] == "1 (b)" and np.isnan(row["silhouette 3 (d)"]) and row["silhouette 1 (b)"] > 0
+    assert row["left out"].startswith("3 (d): it holds a single feature")

@@ -154,7 +154,8 @@ def compare(
 
 def dominance_table(datasets: Sequence[str], seed: int = 0) -> pd.DataFrame:
     """Per dataset, the view DDMC takes as dominant without labels (highest K-means silhouette of the min-max scaled
-    view) and every view's silhouette; a dataset whose files are not here says so."""
+    view), every view's silhouette (empty for a view the rule leaves out) and the views left out with the reason;
+    a dataset whose files are not here says so."""
     rows = []
     for name in datasets:
         try:
@@ -165,5 +166,6 @@ def dominance_table(datasets: Sequence[str], seed: int = 0) -> pd.DataFrame:
         choice = choose_dominant(scale_views(ds.views, "minmax"), ds.n_clusters, seed)
         rows.append({"dataset": name, "dominant view": f"{choice.view} ({ds.view_names[choice.view]})",
                      **{f"silhouette {v} ({n})": round(s, 3) for v, (n, s) in enumerate(zip(ds.view_names,
-                                                                                           choice.scores))}})
+                                                                                           choice.scores))},
+                     "left out": "; ".join(f"{v} ({ds.view_names[v]}): {why}" for v, why in choice.left_out)})
     return pd.DataFrame(rows).set_index("dataset")

@@ -96,7 +96,8 @@ class DDMC(DeepClusterer):
     The slides' ablation rows are ABLATIONS; "fuse all modalities" is combine="fuse". Parameters: dominant (a prior
     view index; None = chosen by silhouette at fit), alpha, beta, combine, gamma (weight of the other views' mean in
     E), tau, encoder_widths, projection_dim, sinkhorn_iters, sinkhorn_eps; trainer parameters via **kwargs. After
-    fit: `dominant_` (a DominantView: the view, the rule, the per-view silhouettes).
+    fit: `dominant_` (a DominantView: the view, the rule, the per-view silhouettes, the views the rule left out as
+    unable to carry a clustering, each warned about: mmc_core.dominance).
     """
 
     reported_as: ClassVar[str] = "DDMC"
