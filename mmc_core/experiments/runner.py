@@ -24,6 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ..data import canonical_name, get_entry, load_dataset
+from ..data.registry import unavailable
 from ..deep.seeds import fit_seeds, why_not_together
 from ..io import atomic_write_json, ensure_writable_dir
 from ..methods import make, method_class
@@ -108,7 +109,7 @@ def make_grid(
     methods = list(methods)  # iterated once per dataset
     specs = []
     for dataset in datasets:
-        n_views = len(get_entry(dataset)["dims"])
+        n_views = len(feature_dims(dataset))
         for m in methods:
             name, params, label = ((m, {}, None) if isinstance(m, str)
                                    else (m[0], dict(m[1]), m[2] if len(m) > 2 else None))
@@ -117,6 +118,23 @@ def make_grid(
                 variants = [{**params, "view": v} for v in range(n_views)]
             specs += [RunSpec(name, dataset, s, p, scaling, outputs, label) for p in variants for s in seed_list]
     return specs
+
+
+def feature_dims(dataset: str) -> tuple[int, ...]:
+    """The registered view dimensions of a multi-view dataset, which the methods of a grid cluster. An image set has
+    none (its concepts are clustered by the concept methods, mmc_core.multiclust); a dataset without a public file
+    has none registered (DatasetUnavailable says how to obtain it)."""
+    entry = get_entry(dataset)
+    if entry.kind != "multiview":
+        concepts = ", ".join(entry.clusterings)
+        raise ValueError(f"{entry.name} is an image set (concepts: {concepts}), not multi-view features: the "
+                         f"methods of a grid cluster feature views. Cluster one of its concepts with a concept method "
+                         f"on the task '{entry.name}@<concept>' instead (mmc_core.multiclust; on the command line: "
+                         f"`python -m mmc_core run multidproxy {entry.name}@{next(iter(entry.clusterings), 'concept')}"
+                         f"`, and `python -m mmc_core methods` lists the concept methods).")
+    if entry.dims is None:
+        raise unavailable(entry, None)
+    return entry.dims
 
 
 def label_runs(results: pd.DataFrame, specs: Sequence[RunSpec]) -> pd.DataFrame:
