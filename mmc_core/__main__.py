@@ -2,7 +2,8 @@
 
 `run` takes a feature method on a multi-view dataset (`run km Synthetic3d`) or a concept method on a concept task,
 one concept of an image set or of the planted data (`run multidproxy Planted1@colour`, `run multidproxy CMUface@pose
---clip-weights PATH`). Listings fit LISTING_WIDTH columns (long cells cut, ending "…"); --wide prints them whole."""
+--clip-weights PATH`). Listings and tables fit LISTING_WIDTH columns (long text wrapped, what still does not fit cut,
+ending "…"); --wide prints them whole."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def _parse_params(items: list[str]) -> dict:
 
 
 LISTING_WIDTH = 100  # every listing (`datasets`, `methods`, `run`'s tables) prints within this many columns
-MIN_CELL = 15  # a text cell is never cut shorter than this (a "mean ± std" cell is 13 characters)
+MIN_CELL = 15  # a text column is never narrowed below this (a "mean ± std" cell is 13 characters)
 
 
 def render_table(frame: pd.DataFrame, width: int | None = LISTING_WIDTH, digits: int = 3) -> str:
