@@ -195,3 +195,19 @@ def test_concept_bars_show_every_run():
     dots = [c.get_offsets() for c in fig.axes[0].collections if c.__class__.__name__ == "PathCollection"]
     assert sorted(np.round(np.concatenate(dots)[:, 0], 2)) == [0.5, 0.6, 0.7]
     plt.close(fig)
+
+
+def test_seed_bars_draw_the_same_bytes_twice():
+    """Catches random jitter (seaborn's strip plot draws from the global NumPy state): docs/report's figures must
+    rebuild byte for byte."""
+    import io
+
+    drawn = []
+    for state in (1, 2):
+        np.random.seed(state)
+        buffer = io.BytesIO()
+        fig = seed_bars(_summary(), label="method_label", title="t")
+        fig.savefig(buffer, format="png", dpi=50)
+        plt.close(fig)
+        drawn.append(buffer.getvalue())
+    assert drawn[0] == drawn[1]

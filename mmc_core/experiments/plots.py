@@ -86,13 +86,22 @@ def interval_bars(ax, y: np.ndarray, means: np.ndarray, stds: np.ndarray, counts
 
 
 def seed_dots(ax, y: np.ndarray, values: list[tuple[float, ...]], jitter: float = 0.18) -> None:
-    """Every seed's value as a dot on its row (seaborn strip plot, jittered along the row)."""
-    points = pd.DataFrame([(yy, float(v)) for yy, vs in zip(y, values) for v in vs], columns=["y", "value"])
+    """Every seed's value as a dot on its row (a seaborn scatter plot), spread across the row by a fixed offset per
+    seed (not random jitter: the committed figures rebuild byte for byte)."""
+    points = pd.DataFrame([(yy + offset, float(v)) for yy, vs in zip(y, values)
+                           for v, offset in zip(vs, _spread(len(vs), jitter))], columns=["y", "value"])
     if not points.empty:
         labels = ax.get_xlabel(), ax.get_ylabel()  # seaborn names the axes after the frame's columns
-        sns.stripplot(data=points, x="value", y="y", orient="h", native_scale=True, jitter=jitter, size=3,
-                      color="black", alpha=0.55, ax=ax, zorder=3, legend=False)
+        sns.scatterplot(data=points, x="value", y="y", s=10, color="black", alpha=0.55, linewidth=0, ax=ax,
+                        zorder=3, legend=False)
         ax.set(xlabel=labels[0], ylabel=labels[1])
+
+
+def _spread(n: int, width: float) -> np.ndarray:
+    """n offsets within ±width, in an interleaved order so that neighbouring seeds land apart."""
+    if n < 2:
+        return np.zeros(n)
+    return np.linspace(-width, width, n)[np.argsort(np.arange(n) * 0.618 % 1)]
 
 
 def seed_bars(summary: pd.DataFrame, label: str = "row", metrics: tuple[str, ...] = ("acc", "nmi"),
