@@ -9,6 +9,7 @@ purpose (reference/README.md).
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from mmc_core.experiments.provenance import cpu_identity
 from mmc_core import __main__ as cli
 from mmc_core import paths
 from mmc_core.experiments.reference import (MANIFEST, MANIFEST_COMMAND, audit_record, audit_store, iter_records,
-                                            manifest_fix, manifest_problems, spec_of, write_manifest)
+                                            manifest_fix, manifest_problems, ship, spec_of, write_manifest)
 from mmc_core.experiments.runner import run_one
 from mmc_core.methods import method_class
 from mmc_core.paths import REFERENCE_DIR, REFERENCE_RUNS_DIR
@@ -162,6 +163,24 @@ def test_a_concept_record_that_is_not_consistent_fails_the_audit(store):
     rel = path.relative_to(store).as_posix()
     assert not manifest_problems(store)
     assert any(p.startswith(rel) and "do not follow from nmi_per_seed" in p for p in audit_store(store))
+
+
+def test_ship_refuses_a_cached_record_that_is_not_consistent(tmp_path):
+    """The run cache is not trusted blindly: a record edited there would be copied into the store and blessed by
+    the manifest written after shipping. Nothing is shipped, and the record is named."""
+    _, record = RECORDS[0]
+    cache, store = tmp_path / "cache", tmp_path / "store"
+    path = spec_of(record).cache_path(cache)
+    path.parent.mkdir(parents=True)
+    sizes = list(record["cluster_sizes"])
+    sizes[0] += 1
+    rewrite(path, {**record, "cluster_sizes": sizes})
+    with pytest.raises(ValueError, match=f"Nothing shipped from {re.escape(str(cache))}.*\n{re.escape(str(path))}: "
+                                         f"partition fields"):
+        ship(cache, store)
+    assert not store.exists()
+    rewrite(path, record)
+    assert ship(cache, store) == [spec_of(record).cache_path(store)]
 
 
 def recompute_sample() -> list[tuple[str, dict]]:

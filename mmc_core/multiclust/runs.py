@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import time
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -157,6 +157,7 @@ def audit_concept_record(path: Path, record: dict[str, Any], root: Path, task: C
     return problems
 
 
+@cache
 def audit_task(name: str) -> ConceptTask | None:
     """The task a stored run is audited against: a planted one is rebuilt here; a real image set's needs its data
     and CLIP features, so its records are audited without it (None)."""
