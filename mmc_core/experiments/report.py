@@ -245,6 +245,14 @@ def partition_lines(records: list[dict]) -> list[str]:
             table.to_markdown(index=False), ""]
 
 
+def devices_used(prov: pd.DataFrame) -> list[str]:
+    """The devices the runs trained on, a GPU with its name, driver and CUDA ('cuda:0 (NVIDIA H100, driver 580.65,
+    CUDA 13.0)'), from the runs' provenance (experiments.provenance)."""
+    gpu = [prov[key] if key in prov else pd.Series(None, index=prov.index) for key in ("gpu", "driver", "cuda")]
+    return sorted({device if pd.isna(name) else f"{device} ({name}, driver {driver}, CUDA {cuda})"
+                   for device, name, driver, cuda in zip(prov.device, *gpu)})
+
+
 def provenance_lines(records: list[dict]) -> list[str]:
     """Where the runs behind the report come from: counts, seeds, code commits, devices, threads, versions, time."""
     if not records:
@@ -257,7 +265,7 @@ def provenance_lines(records: list[dict]) -> list[str]:
     return [f"- runs: {len(prov)} ({prov.groupby(['method', 'dataset']).ngroups} method x dataset cells, seeds "
             f"{prov.seed.min()}-{prov.seed.max()}), {prov.wall_seconds.sum() / 3600:.1f} CPU-hours of training",
             f"- code commits: {', '.join(f'`{c[:12]}`' for c in sorted(set(prov.commit)))}",
-            f"- devices: {', '.join(sorted(set(prov.device)))}; threads per run: "
+            f"- devices: {', '.join(devices_used(prov))}; threads per run: "
             f"{', '.join(map(str, sorted(set(prov.threads))))}; machine: {', '.join(sorted(set(prov.machine)))}",
             "- packages: " + "; ".join(", ".join(f"{k} {v}" for k, v in row.items()) for row in
                                        packages.to_dict(orient="records")), ""]
@@ -368,7 +376,8 @@ def report_differences(root: Path, dest: Path = DOCS_REPORT_DIR) -> list[str]:
 def build_report(out_dir: str | Path | None = None, records: list[dict] | None = None) -> Path:
     """Write <results>/REPORT.md from every saved section: a per-paper summary first, then the claims, each
     section's tables in the papers' layout with its figures, the provenance of the runs and each method's
-    interpretation once. records: the run records behind it (for the provenance block)."""
+    interpretation once, prose wrapped to readme.WIDTH columns (tables are not). records: the run records behind it
+    (for the provenance block)."""
     root = results_dir(out_dir)
     sections = _sections(root)
     metas = {f: _read_meta(f) for f in sections}
@@ -432,4 +441,6 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
         lines += ["## Interpretations", ""]
         for k, (text, titles) in enumerate(interpretations.items(), 1):
             lines += [f"**({k})** used by: {'; '.join(titles)}", "", text, ""]
-    return atomic_write_text(root / "REPORT.md", "\n".join(lines) + "\n")
+    from .readme import wrap_block  # readme builds on this module
+
+    return atomic_write_text(root / "REPORT.md", wrap_block("\n".join(lines)) + "\n")
