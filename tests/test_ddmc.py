@@ -151,6 +151,9 @@ def test_the_dominance_table_shows_the_scores_compared_and_the_views_left_out(un
     data = SimpleNamespace(views=[*views, views[1][:, :1]], n_clusters=3, view_names=["a", "b", "c", "d"])
     monkeypatch.setattr(tables, "load_dataset", lambda name: data)
     with pytest.warns(DominantViewWarning):
-        row = tables.dominance_table(["Planted"]).loc["Planted"]
+        table = tables.dominance_table(["MSRC-v1", "Event"])
+    row = table.loc["MSRC-v1"]
     assert row["dominant view"] == "1 (b)" and np.isnan(row["silhouette 3 (d)"]) and row["silhouette 1 (b)"] > 0
     assert row["left out"].startswith("3 (d): it holds a single feature")
+    # the views scaled as DDMC's runs scale them (Event's bags of words: l2 rows), not min-max everywhere
+    assert table.scaling.to_dict() == {"MSRC-v1": "minmax", "Event": "l2"}

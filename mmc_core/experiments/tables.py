@@ -153,9 +153,12 @@ def compare(
 
 
 def dominance_table(datasets: Sequence[str], seed: int = 0) -> pd.DataFrame:
-    """Per dataset, the view DDMC takes as dominant without labels (highest K-means silhouette of the min-max scaled
-    view), every view's silhouette (empty for a view the rule leaves out) and the views left out with the reason;
-    a dataset whose files are not here says so."""
+    """Per dataset, the view DDMC takes as dominant without labels (highest K-means silhouette of the view, scaled
+    as DDMC's runs scale it: the scores its seed-`seed` run compared; no run records them), every view's silhouette
+    (empty for a view the rule leaves out) and the views left out with the reason; a dataset whose files are not here
+    says so."""
+    from .runner import RunSpec
+
     rows = []
     for name in datasets:
         try:
@@ -163,9 +166,11 @@ def dominance_table(datasets: Sequence[str], seed: int = 0) -> pd.DataFrame:
         except DatasetUnavailable:
             rows.append({"dataset": name, "dominant view": "data not here"})
             continue
-        choice = choose_dominant(scale_views(ds.views, "minmax"), ds.n_clusters, seed)
-        rows.append({"dataset": name, "dominant view": f"{choice.view} ({ds.view_names[choice.view]})",
+        scaling = RunSpec("ddmc", name, seed).resolved_scaling()
+        choice = choose_dominant(scale_views(ds.views, scaling), ds.n_clusters, seed)
+        rows.append({"dataset": name, "scaling": scaling,
+                     "dominant view": f"{choice.view} ({ds.view_names[choice.view]})",
+                     "left out": "; ".join(f"{v} ({ds.view_names[v]}): {why}" for v, why in choice.left_out),
                      **{f"silhouette {v} ({n})": round(s, 3) for v, (n, s) in enumerate(zip(ds.view_names,
-                                                                                           choice.scores))},
-                     "left out": "; ".join(f"{v} ({ds.view_names[v]}): {why}" for v, why in choice.left_out)})
+                                                                                           choice.scores))}})
     return pd.DataFrame(rows).set_index("dataset")
