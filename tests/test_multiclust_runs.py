@@ -93,9 +93,9 @@ def test_the_concept_audit_catches_an_edited_record():
     record = json.loads(path.read_text())
     labels = list(record["labels"])
     labels[:20] = [(label + 1) % (max(labels) + 1) for label in labels[:20]]
+    other_nmi = {concept: 0.5 for concept in record["other_nmi"]}
     for edit, problem in [({"seed": record["seed"] + 100}, "filed under"), ({"nmi": record["nmi"] + 0.01}, "nmi, "),
-                          ({"labels": labels}, "nmi_per_seed[0]"), ({"other_nmi": {c: 0.5 for c in record["other_nmi"]}},
-                                                                     "other_nmi["),
+                          ({"labels": labels}, "nmi_per_seed[0]"), ({"other_nmi": other_nmi}, "other_nmi["),
                           ({"provenance": {}}, "provenance lacks")]:
         assert any(problem in p for p in audit(path, {**record, **edit})), edit
 

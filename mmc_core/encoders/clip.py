@@ -8,8 +8,8 @@
     says `is_random` and its id says "random".
 Weights that are not on this machine raise WeightsUnavailable: nothing falls back to random weights. A weights file that
 cannot be read whole (truncated, damaged: a zip member failing its CRC, a safetensors header not covering the file,
-or the sha256 of the file `make weights` fetched or of a Hugging Face blob not being the one it was published with) raises
-WeightsUnreadable naming the file.
+or the sha256 of the file `make weights` fetched or of a Hugging Face blob not being the one it was published with)
+raises WeightsUnreadable naming the file.
 
 OpenAI trained CLIP with QuickGELU. open_clip's plain configs (`ViT-B-32`) build nn.GELU, and open_clip compares the
 activation with the weights only for its pretrained *tags*: a checkpoint file or a hub repository given with the plain
