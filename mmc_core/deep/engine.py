@@ -41,6 +41,7 @@ from ..metrics import evaluate
 from ..params import Boolean, Device, EpochList, Interval, Names, NoneValue, Options
 from ..preprocessing import check_float32_range
 from ..seeding import seed_everything
+from .device import resolve_device
 
 Ctx = dict[str, Any]
 
@@ -84,15 +85,6 @@ class Stage:
     def weights_at(self, epoch: int) -> dict[str, float]:
         """Every term's weight in epoch `epoch` of the stage."""
         return {name: float(w(epoch, self.epochs) if callable(w) else w) for name, w in self.weights.items()}
-
-
-def resolve_device(device: str) -> torch.device:
-    """'auto' = CUDA when available, else CPU; 'cuda' without a GPU is a clear error."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError("device='cuda' was asked for but no CUDA GPU is visible; use device='auto' or 'cpu'.")
-    return torch.device(device)
 
 
 def split_epochs(total: int, parts: Sequence[int]) -> tuple[int, ...]:

@@ -14,6 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from ..deep.device import gpu_identity
 from ..paths import PROJECT_ROOT
 
 PACKAGES = ("torch", "numpy", "scipy", "scikit-learn", "pandas")
@@ -70,8 +71,9 @@ def thread_count() -> int:
 
 
 def run_provenance(model: Any, profile: str | None, wall_seconds: float) -> dict[str, Any]:
-    """The provenance block of one run: commit, profile, epochs actually trained, device, threads, wall time,
-    package versions, machine and CPU kind."""
+    """The provenance block of one run: commit, profile, epochs actually trained, device (the one it trained on;
+    on a GPU also its name, compute capability, the NVIDIA driver and torch's CUDA), threads, wall time, package
+    versions, machine and CPU kind."""
     history = getattr(model, "history_", None)
     device = getattr(model, "device_", None)
     return {
@@ -79,6 +81,7 @@ def run_provenance(model: Any, profile: str | None, wall_seconds: float) -> dict
         "profile": profile,
         "epochs_trained": int(len(history)) if history is not None else None,
         "device": str(device) if device is not None else "cpu",
+        **gpu_identity(device),
         "threads": thread_count(),
         "wall_seconds": round(wall_seconds, 3),
         "packages": package_versions(),

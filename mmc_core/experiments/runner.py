@@ -1,7 +1,8 @@
 """Run grids of (method x dataset x seed x config) with a per-run result cache.
 
 Each run is identified by its method, dataset, parameters, scaling and recorded outputs (the config id) and its
-seed. Its record is written atomically to <cache>/<dataset>/<method>/<config id>/seed<seed>.json as soon as it
+seed; the device it trains on is not part of it (as the number of jobs: where a run is computed, not what it is), its
+record's provenance names it. Its record is written atomically to <cache>/<dataset>/<method>/<config id>/seed<seed>.json as soon as it
 finishes, so an interrupted grid resumes where it stopped and a finished run is never recomputed. The shipped
 reference runs (`reference/runs/`) use the same layout: a grid can be read from them without computing anything.
 """
@@ -20,11 +21,11 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-import torch
 from tqdm.auto import tqdm
 
 from ..data import canonical_name, get_entry, load_dataset
 from ..data.registry import unavailable
+from ..deep.device import gpu_problem
 from ..deep.seeds import fit_seeds, why_not_together
 from ..io import atomic_write_json, ensure_writable_dir
 from ..methods import make, method_class
@@ -36,6 +37,13 @@ from .outputs import NEEDS_LABELS, check_outputs, compute_outputs
 from .provenance import run_provenance
 
 RESULT_VERSION = 1  # bump when the meaning of a cached result changes, so stale caches are not reused
+PLACEMENT_PARAMS = ("device",)  # say where a run is computed, not what it computes: outside its identity
+
+
+def identity_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's parameters as its identity holds them, sorted: all but those saying where it is computed
+    (PLACEMENT_PARAMS), so that a run made on a GPU is the run that `auto`, the reference store and the report read."""
+    return {name: value for name, value in sorted(params.items()) if name not in PLACEMENT_PARAMS}
 
 
 def config_hash(config: Mapping[str, Any]) -> str:
@@ -74,7 +82,7 @@ class RunSpec:
         config = {
             "method": self.method.lower(),
             "dataset": self.dataset,
-            "params": dict(sorted(self.params.items())),
+            "params": identity_params(self.params),
             "scaling": self.resolved_scaling(),
             "version": RESULT_VERSION,
         }
@@ -244,6 +252,13 @@ def training_record(model: Any, truth: np.ndarray) -> dict[str, Any]:
     return out
 
 
+def runs_on_gpu(spec: RunSpec) -> bool:
+    """Whether a run trains on a CUDA GPU: its device parameter (default auto) as the trainer resolves it here (a
+    GPU asked for by name counts even when unusable: its fit then refuses with the reason)."""
+    device = str(spec.params.get("device", "auto"))
+    return device.startswith("cuda") or (device == "auto" and gpu_problem() is None)
+
+
 def cells_together(specs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[RunSpec]]:
     """The specs split into cells whose seeds can train together (two or more seeds of one configuration, a method
     that declares it, no outputs that need labels during training) and the rest, run one by one."""
@@ -360,13 +375,13 @@ def run_grid(
     seeds_together: train the seeds of a cell together where the method can (mmc_core.deep.seeds: one batched
     computation, one job; per seed the same record but for its timing), the other runs one job each, wherever the
     jobs run (here, in processes, on Dask). None: as $MMC_SEEDS_TOGETHER says ("1" always, "0" never), and where it
-    says nothing, where this process sees a CUDA GPU (on the CPU the benchmark measures no gain: README, "Seeds
-    trained together").
+    says nothing, for the runs that train on a CUDA GPU (`runs_on_gpu`: their device, `auto` resolved in this
+    process; on the CPU the benchmark measures no gain: README, "Seeds trained together").
     """
     scheduler = scheduler if scheduler is not None else os.environ.get(DASK_ENV) or None
     if seeds_together is None:
         asked = os.environ.get(SEEDS_TOGETHER_ENV, "")
-        seeds_together = asked == "1" if asked in ("0", "1") else torch.cuda.is_available()
+        seeds_together = asked == "1" if asked in ("0", "1") else None
     cache = results_dir() / "cache" if cache_dir == "default" else (Path(cache_dir) if cache_dir else None)
     data_dir = str(data_dir) if data_dir is not None else None
     done, todo = [], []
@@ -383,7 +398,12 @@ def run_grid(
                                    "directory's permissions")
     # Closed on error too, so an error message starts on a line of its own.
     with tqdm(total=len(done) + len(todo), initial=len(done), desc="runs", disable=not progress, unit="run") as bar:
-        cells, alone = cells_together(todo) if seeds_together else ([], todo)
+        if seeds_together is None:
+            on_gpu = [runs_on_gpu(spec) for spec in todo]
+            cells, alone = cells_together([spec for spec, gpu in zip(todo, on_gpu) if gpu])
+            alone += [spec for spec, gpu in zip(todo, on_gpu) if not gpu]
+        else:
+            cells, alone = cells_together(todo) if seeds_together else ([], todo)
         jobs = [*cells, *([spec] for spec in alone)]
         if scheduler is not None and jobs:
             finished = _on_dask(scheduler, jobs, cache, data_dir, profile)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
@@ -10,6 +11,7 @@ import pandas as pd
 
 from ..data import list_datasets
 from ..data.derived import split_derived
+from ..deep.device import CPUFallbackWarning, cpu_fallback_warning, resolve_device, resolved_name
 from ..params import Device
 from ..paths import REFERENCE_RUNS_DIR
 from .profiles import PROFILES, Profile, get_profile
@@ -68,15 +70,18 @@ class RunSettings:
         return [s for s in specs if s.dataset in keep]
 
     def deep_params(self, **params) -> dict:
-        """Trainer parameters for a deep method under this profile (epochs only when the profile shortens them)."""
+        """Trainer parameters for a deep method under this profile (epochs only when the profile shortens them; the
+        device, which is not part of a run's identity: runner.identity_params)."""
         return {**({"epochs": self.epochs} if self.epochs is not None else {}), "device": self.device, **params}
 
     def describe(self) -> str:
         source = ("shipped reference runs (reference/runs/), nothing computed; up to " if not self.profile.computes
                   else "")
         tolerance = self.profile.tolerance if self.profile.compares else "none (smoke: not compared)"
+        used = resolved_name(self.device) if self.profile.computes else "nothing computed"
         lines = [f"profile {self.profile.name}: {source}{self.seeds} seeds, epochs "
-                 f"{self.epochs or 'as in the paper'}, device {self.device}, tolerance {tolerance}",
+                 f"{self.epochs or 'as in the paper'}, tolerance {tolerance}",
+                 f"device {self.device}: {used}",
                  f"datasets run: {', '.join(self.datasets) or 'none'}"]
         lines += [f"absent here: {name} — {how}" for name, how in self.absent.items()]
         return "\n".join(lines)
@@ -124,6 +129,27 @@ def _check_choice(profile: Any, device: Any) -> None:
                          "(e.g. -p device cpu or -p device cuda:0).")
 
 
+def device_warning(device: str) -> str | None:
+    """The warning that `device` = 'auto' trains on the CPU although torch was built for CUDA, with what the full
+    profile then costs there (benchmark.full_profile_cpu_hours); None when it does not."""
+    if cpu_fallback_warning(device) is None:  # checked first: the projection reads the shipped runs
+        return None
+    from .benchmark import full_profile_cpu_hours
+
+    return cpu_fallback_warning(device, full_profile_cpu_hours())
+
+
+def check_device(device: str) -> None:
+    """At the start of a computation (a notebook's parameters, the command line): refuse a GPU asked for by name that
+    cannot be used, with the reason, and warn loudly (CPUFallbackWarning) when `auto` will train on the CPU although
+    torch was built for CUDA."""
+    if device.startswith("cuda"):
+        resolve_device(device)
+    message = device_warning(device)
+    if message is not None:
+        warnings.warn(message, CPUFallbackWarning, stacklevel=3)
+
+
 def resolve_settings(
     profile: str,
     seeds: int | None,
@@ -141,6 +167,8 @@ def resolve_settings(
     refused by name rather than failing somewhere in the runs."""
     _check_choice(profile, device)
     prof = get_profile(profile)
+    if prof.computes:
+        check_device(device)
     seeds = _whole_number("seeds", seeds, prof.seeds)
     epochs = _whole_number("epochs", epochs, prof.epochs)
     protocol = "full" if prof.name == "reference" else prof.name

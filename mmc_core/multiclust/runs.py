@@ -25,7 +25,7 @@ from tqdm.auto import tqdm
 
 from ..data.tasks import PLANTED, image_set
 from ..experiments.provenance import run_provenance
-from ..experiments.runner import config_hash, read_record
+from ..experiments.runner import config_hash, identity_params, read_record
 from ..io import atomic_write_json, ensure_writable_dir
 from ..kmeans import run_kmeans
 from ..metrics import evaluate
@@ -73,17 +73,18 @@ class ConceptRun:
                 "params": dict(sorted(self.identity_params().items())), "version": RECORD_VERSION}
 
     def identity_params(self) -> dict[str, Any]:
-        """The run's parameters as its identity holds them: as given, plus, on a real image task, the value (given
+        """The run's parameters as its identity holds them: as given but the device (runner.identity_params: where
+        it is computed, not what), plus, on a real image task, the value (given
         or default) of each parameter the method declares as acting only through the text encoder
         (`text_encoder_parameters`, e.g. Multi-MaP's prompt_encoder, whose default changed): a record computed
         under another default is then never read back as this run. Planted tasks have no text encoder, so those
         parameters change nothing there and stay out (the shipped planted records keep their ids)."""
         if self.encoder == "synthetic":
-            return dict(self.params)
+            return identity_params(self.params)
         factory = method_registry().get(self.method)
         names = getattr(factory, "text_encoder_parameters", ())
         defaults = {name: inspect.signature(factory).parameters[name].default for name in names}
-        return {**defaults, **self.params}
+        return identity_params({**defaults, **self.params})
 
     @property
     def config_id(self) -> str:

@@ -16,7 +16,8 @@ import pandas as pd
 
 from ..data.registry import is_available, load_registry
 from ..experiments.profiles import Profile, get_profile
-from ..experiments.settings import _check_choice, _whole_number
+from ..deep.device import resolved_name
+from ..experiments.settings import _check_choice, _whole_number, check_device
 from ..paths import data_dir
 from .runs import REFERENCE_DIR, ConceptRun, planted_task, run_concepts
 from .study import STUDY_SEEDS
@@ -44,9 +45,9 @@ class ConceptSettings:
     encoder_note: str  # what the image rows are computed with, or why they are not
 
     def params(self, **row: Any) -> dict[str, Any]:
-        """A row's parameters under this profile (epochs only when the profile shortens them; device when not auto)."""
-        return {**({"epochs": self.epochs} if self.epochs is not None else {}),
-                **({"device": self.device} if self.device != "auto" else {}), **row}
+        """A row's parameters under this profile (epochs only when the profile shortens them; the device, which is
+        not part of a run's identity: runner.identity_params)."""
+        return {**({"epochs": self.epochs} if self.epochs is not None else {}), "device": self.device, **row}
 
     def run(self, runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask] = planted_task,
             keep_outputs: bool = False) -> pd.DataFrame:
@@ -84,8 +85,9 @@ class ConceptSettings:
         return self.encoder is not None and not self.encoder.is_random and self.profile.compares
 
     def describe(self) -> str:
+        used = resolved_name(self.device) if self.profile.computes else "nothing computed"
         return (f"profile {self.profile.name}: seeds {list(self.seeds)}, epochs {self.epochs or 'as in the paper'}, "
-                f"device {self.device}\nimage tasks: {self.encoder_note}")
+                f"device {self.device}: {used}\nimage tasks: {self.encoder_note}")
 
 
 def resolve_concept_settings(profile: str, seeds: int | None, epochs: int | None, device: str,
@@ -93,6 +95,8 @@ def resolve_concept_settings(profile: str, seeds: int | None, epochs: int | None
     """Check the parameters (as every notebook does), then load the encoder when weights are given."""
     _check_choice(profile, device)
     prof = get_profile(profile)
+    if prof.computes:
+        check_device(device)
     n_seeds = _whole_number("seeds", seeds, prof.seeds)
     epochs = _whole_number("epochs", epochs, prof.epochs) or prof.epochs
     count = n_seeds or (prof.seeds if prof.name == "smoke" else len(STUDY_SEEDS))  # the study ships 5 seeds
