@@ -37,7 +37,7 @@ from tqdm.auto import tqdm
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mmc_core.experiments.runner import RunSpec, _scaled_dataset  # noqa: E402
+from mmc_core.experiments.runner import RunSpec, _dataset  # noqa: E402
 from mmc_core.methods.sdcib import SDCIB  # noqa: E402
 from mmc_core.metrics import evaluate  # noqa: E402
 
@@ -118,8 +118,8 @@ class TracedSDCIB(SDCIB):
 
 def run(reading: str, params: dict, dataset: str, seed: int, epochs: int, labels_for_info: bool = True):
     spec = RunSpec("sdcib", dataset, seed, {})
-    views, labels, k = _scaled_dataset(dataset, spec.resolved_scaling(), None)
-    model = TracedSDCIB(k, random_state=seed, epochs=epochs, device="cpu", **params)
+    views, labels, k = _dataset(dataset, None)
+    model = TracedSDCIB(k, random_state=seed, epochs=epochs, device="cpu", scaling=spec.resolved_scaling(), **params)
     start = time.perf_counter()
     model.fit(views, y=labels if labels_for_info else None)
     seconds = time.perf_counter() - start

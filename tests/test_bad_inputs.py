@@ -137,7 +137,7 @@ def test_cli_absent_dataset_is_one_line_with_how_to_fetch(capsys, tmp_path):
 def test_cli_bad_parameter_is_one_line_naming_it(capsys, monkeypatch):
     rng = np.random.default_rng(0)
     views = [rng.normal(size=(20, 3)).astype(np.float32), rng.normal(size=(20, 2)).astype(np.float32)]
-    monkeypatch.setattr(runner, "_scaled_dataset", lambda *args: (views, np.arange(20) % 2, 2))
+    monkeypatch.setattr(runner, "_dataset", lambda *args: (views, np.arange(20) % 2, 2))
     err = _fail(capsys, ["run", "km", "MSRC-v1", "--seeds", "1", "--no-cache", "--param", "epochs=abc"])
     assert "epochs" in err
 
@@ -295,8 +295,9 @@ def test_constant_view_is_warned_about_by_index():
 
 
 def test_deep_methods_refuse_values_beyond_float32():
+    """Unscaled (scaling="none"); their default min-max scaling brings such values into range first."""
     with pytest.raises(ValueError, match=r"View 0 has values up to \|x\| = 1e\+39"):
-        make("simvc", 2, epochs=1).fit([np.array([[1.0], [1e39], [0.0], [2.0]])])
+        make("simvc", 2, epochs=1, scaling="none").fit([np.array([[1.0], [1e39], [0.0], [2.0]])])
 
 
 @pytest.mark.parametrize("n", [201, 101, 7, 3])

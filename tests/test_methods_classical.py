@@ -192,3 +192,24 @@ def test_fill_empty_clusters_moves_the_worst_sample_deterministically():
     # Sample 3 has the largest own cost but is alone in cluster 1; samples 1 and 2 tie -> the first moves.
     np.testing.assert_array_equal(rmkmc.fill_empty_clusters(labels, cost), [0, 2, 0, 1])
     np.testing.assert_array_equal(labels, [0, 0, 0, 1])  # input untouched
+
+
+@pytest.mark.parametrize("name", sorted(CLASSICAL) + ["onmsc", "swmc", "smcmb"])
+def test_values_beyond_float32_are_refused_as_by_the_deep_methods(name, planted):
+    """1e200 used to give one cluster and numpy overflow warnings; now the deep methods' error, naming the fix."""
+    views, _ = planted
+    huge = [views[0] * 1e200] + views[1:]
+    with pytest.raises(ValueError, match=r"View 0 has values up to \|x\| = .*e\+2\d\d, beyond float32's range.*"
+                                         r"Scale the features first"):
+        make(name, 3).fit(huge)
+    assert len(np.unique(make(name, 3, scaling="minmax").fit_predict(huge))) == 3  # scaled into range first
+
+
+def test_all_constant_views_warn_that_the_partition_follows_the_row_order():
+    constant = [np.full((6, 2), 3.0), np.full((6, 1), -1.0)]
+    with pytest.warns(UserWarning, match=r"View 0 is constant .*every view is, so the partition follows the order "
+                                         r"of the rows, not the data"):
+        labels = make("amkm", 2).fit_predict(constant)
+    assert len(labels) == 6  # warned, not refused
+    with pytest.warns(UserWarning, match=r"View 1 is constant .*the partition comes from the other views alone"):
+        make("amkm", 2).fit([np.arange(12.0).reshape(6, 2), np.full((6, 1), -1.0)])

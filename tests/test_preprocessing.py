@@ -1,9 +1,10 @@
-"""scale_views: hand-worked answers for each method, float32 copies, inputs untouched, clear errors."""
+"""scale_views and ViewScaler: hand-worked answers for each method, fitted statistics applied to new samples, float32
+copies, inputs untouched, clear errors."""
 
 import numpy as np
 import pytest
 
-from mmc_core.preprocessing import SCALING_METHODS, scale_views
+from mmc_core.preprocessing import SCALING_METHODS, ViewScaler, scale_views
 
 X_A = np.array([[1.0, 10.0, 5.0], [3.0, 20.0, 5.0], [2.0, 30.0, 5.0]])  # last column constant
 X_B = np.array([[3.0, 4.0], [0.0, 0.0], [-1.0, 0.0]])  # a zero row
@@ -65,3 +66,27 @@ def test_bad_views_rejected():
         scale_views(X_A, "minmax")
     with pytest.raises(ValueError, match="NaN"):
         scale_views([np.array([[1.0, np.nan]])], "minmax")
+
+
+def test_fitted_statistics_scale_new_samples():
+    """Min-max with the fit's per-feature minimum and range (not the new samples' own): X_A's column 1 spans 10..30."""
+    scaler = ViewScaler("minmax").fit([X_A])
+    (out,) = scaler.transform([np.array([[2.0, 40.0, 5.0]])])
+    np.testing.assert_allclose(out, [[0.5, 1.5, 0.0]])
+    (z,) = ViewScaler("zscore").fit([X_A]).transform([X_A[:1]])
+    np.testing.assert_allclose(z, scale_views([X_A], "zscore")[0][:1])
+
+
+@pytest.mark.parametrize("method", SCALING_METHODS)
+def test_scale_views_is_the_fitted_scaler_applied_to_its_own_data(method):
+    a = [X_A, X_B]
+    for got, expected in zip(ViewScaler(method).fit(a).transform(a), scale_views(a, method)):
+        np.testing.assert_array_equal(got, expected)
+
+
+def test_scaler_refuses_other_views_and_an_unfitted_use():
+    scaler = ViewScaler("minmax").fit([X_A])
+    with pytest.raises(ValueError, match=r"Views have \[2\] features; the scaler was fitted on \[3\]"):
+        scaler.transform([X_B])
+    with pytest.raises(RuntimeError, match="not fitted yet"):
+        ViewScaler("l2").transform([X_B])

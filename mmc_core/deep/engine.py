@@ -192,8 +192,9 @@ class DeepClusterer(MultiViewClusterer):
         device: str = "auto",
         progress: bool = False,
         snapshot_epochs: Sequence[int] = (),
+        scaling: str | None = None,
     ):
-        super().__init__(n_clusters, random_state)
+        super().__init__(n_clusters, random_state, scaling)
         given = {"epochs": epochs, "batch_size": batch_size, "lr": lr, "lr_gamma": lr_gamma}
         defaults = {"epochs": 100, "batch_size": 100, "lr": 1e-3, "lr_gamma": 0.5, **type(self).trainer_defaults}
         for name, value in given.items():
@@ -386,8 +387,13 @@ class DeepClusterer(MultiViewClusterer):
         """Soft assignments of the whole data set."""
         return self.infer(data, self.soft_assign)
 
+    def _tensors(self, views: list[np.ndarray]) -> list[torch.Tensor]:
+        """Views already checked and scaled (as `fit` and `_predict` hold them), as tensors on the model's device."""
+        return [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in views]
+
     def _as_tensors(self, Xs: Sequence[np.ndarray]) -> list[torch.Tensor]:
-        return [torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in self._check_fitted_views(Xs)]
+        """New data as tensors the network reads: checked and scaled as at fit (`_check_fitted_views`)."""
+        return self._tensors(self._check_fitted_views(Xs))
 
     def predict_proba(self, Xs: Sequence[np.ndarray]) -> np.ndarray:
         """Cluster probabilities (n, k) of new or fitted data."""
@@ -398,4 +404,4 @@ class DeepClusterer(MultiViewClusterer):
         return self.infer(self._as_tensors(Xs), self.embed).cpu().numpy()
 
     def _predict(self, views: list[np.ndarray]) -> np.ndarray:
-        return self.predict_proba(views).argmax(axis=1)
+        return self.predict_proba_tensor(self._tensors(views)).argmax(dim=1).cpu().numpy()

@@ -5,7 +5,8 @@ stored in the run record, so a figure can be redrawn from a shipped run without 
 
 - history: the loss terms and ACC/NMI/PUR per epoch (labels given to `fit` only to score each epoch);
 - tsne: a 2-D t-SNE of the representation the method clusters (`model.transform`), with the classes to colour it;
-- tsne_inputs: a 2-D t-SNE of the concatenated input views (the "before training" picture), with the classes;
+- tsne_inputs: a 2-D t-SNE of the concatenated input views as the method scaled them (the "before training"
+  picture), with the classes;
 - interest: IDMC's interest values of one fixed batch of 100 samples, per view (Figure 6);
 - tsne_snapshots: a 2-D t-SNE of the representation at each epoch of the run's `snapshot_epochs` (a deep method's
   parameter), with the classes — the picture of a representation forming during training.
@@ -42,7 +43,7 @@ def _tsne(model: Any, views: list[np.ndarray], labels: np.ndarray) -> dict[str, 
 
 
 def _tsne_inputs(model: Any, views: list[np.ndarray], labels: np.ndarray) -> dict[str, list]:
-    return {"xy": np.round(tsne_2d(np.hstack(views)), 3).tolist(), "classes": labels.tolist()}
+    return {"xy": np.round(tsne_2d(np.hstack(model.scaler_.transform(views))), 3).tolist(), "classes": labels.tolist()}
 
 
 def _interest(model: Any, views: list[np.ndarray], labels: np.ndarray) -> list[list[float]]:
@@ -75,5 +76,6 @@ def check_outputs(names: tuple[str, ...]) -> tuple[str, ...]:
 
 def compute_outputs(names: tuple[str, ...], model: Any, views: list[np.ndarray], labels: np.ndarray
                     ) -> dict[str, Any]:
-    """The named outputs of a fitted model (labels only colour t-SNE points; they never reach the model)."""
+    """The named outputs of a fitted model, from the raw views it was fitted on (the model scales them as at fit;
+    labels only colour t-SNE points; they never reach the model)."""
     return {name: OUTPUTS[name](model, views, labels) for name in names}

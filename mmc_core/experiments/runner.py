@@ -31,7 +31,7 @@ from ..io import atomic_write_json, ensure_writable_dir
 from ..methods import make, method_class
 from ..metrics import evaluate
 from ..paths import results_dir
-from ..preprocessing import BY_FEATURE_TYPE, rule_scaling, scale_views
+from ..preprocessing import BY_FEATURE_TYPE, rule_scaling
 from ..seeding import seed_everything
 from .outputs import NEEDS_LABELS, check_outputs, compute_outputs
 from .provenance import run_provenance
@@ -64,12 +64,16 @@ class RunSpec:
     label: str | None = None  # the table row the run stands for (e.g. an ablation's name); not part of its identity
 
     def __post_init__(self) -> None:
-        """The registry's spelling of the dataset, so "event" and "Event" share one cache tree and paper cells."""
+        """The registry's spelling of the dataset, so "event" and "Event" share one cache tree and paper cells; a
+        scaling among the parameters is refused (it would enter the run's identity twice)."""
         object.__setattr__(self, "dataset", canonical_name(self.dataset))
+        if "scaling" in self.params:
+            raise ValueError(f"{self.method}: give the scaling as RunSpec(scaling=...) or make_grid(scaling=...), not "
+                             f"among the parameters (got params scaling={self.params['scaling']!r}).")
 
     def resolved_scaling(self) -> str:
         """Explicit scaling, else the method's own (classical baselines run on raw features; "by feature type": the
-        label-free data rule, selection.rule_scaling), else the dataset's."""
+        label-free data rule, preprocessing.rule_scaling), else the dataset's."""
         if self.scaling is not None:
             return self.scaling
         method_default = getattr(method_class(self.method), "default_scaling", None)
@@ -159,17 +163,24 @@ def label_runs(results: pd.DataFrame, specs: Sequence[RunSpec]) -> pd.DataFrame:
 
 
 @lru_cache(maxsize=8)
-def _scaled_dataset(name: str, scaling: str, data_dir: str | None):
+def _dataset(name: str, data_dir: str | None):
     ds = load_dataset(name, data_dir=data_dir)
-    return scale_views(ds.views, scaling), ds.labels, ds.n_clusters
+    return ds.views, ds.labels, ds.n_clusters
+
+
+def build_model(spec: RunSpec, n_clusters: int) -> Any:
+    """The spec's estimator, given the scaling the spec resolves to: the estimator scales the raw views itself, as
+    `make(...).fit(views)` does for a library user."""
+    return make(spec.method, n_clusters=n_clusters, random_state=spec.seed, scaling=spec.resolved_scaling(),
+                **spec.params)
 
 
 def run_one(spec: RunSpec, data_dir: str | None = None, profile: str | None = None) -> dict[str, Any]:
     """Fit the method on the dataset and score it against the labels (labels are used only for scoring, and to
     score each epoch when the run records its history). The record carries its provenance (experiments.provenance)."""
-    views, labels, n_clusters = _scaled_dataset(spec.dataset, spec.resolved_scaling(), data_dir)
+    views, labels, n_clusters = _dataset(spec.dataset, data_dir)
     seed_everything(spec.seed)
-    model = make(spec.method, n_clusters=n_clusters, random_state=spec.seed, **spec.params)
+    model = build_model(spec, n_clusters)
     start = time.perf_counter()
     pred = model.fit_predict(views, y=labels if NEEDS_LABELS & set(spec.outputs) else None)
     return _record(spec, model, pred, time.perf_counter() - start, start, views, labels, profile)
@@ -181,8 +192,8 @@ def run_together(specs: Sequence[RunSpec], data_dir: str | None = None,
     (mmc_core.deep.seeds); each record is the one `run_one` gives, but for the timing: `seconds` is the cell's
     training time shared equally among its seeds, and the provenance names the seeds trained together."""
     first = specs[0]
-    views, labels, n_clusters = _scaled_dataset(first.dataset, first.resolved_scaling(), data_dir)
-    models = [make(s.method, n_clusters=n_clusters, random_state=s.seed, **s.params) for s in specs]
+    views, labels, n_clusters = _dataset(first.dataset, data_dir)
+    models = [build_model(s, n_clusters) for s in specs]
     start = time.perf_counter()
     fit_seeds(models, views)
     share = (time.perf_counter() - start) / len(specs)

@@ -3,7 +3,8 @@
 Two rules that never look at labels:
 - a data-driven one for preprocessing: bag-of-words views (counts: non-negative integers, many zeros; or term
   weights such as tf-idf: non-negative, nearly all zeros) are normalised per sample (l2 rows), other views per
-  feature (min-max), decided from the features' type alone (`preprocessing_rule`);
+  feature (min-max), decided from the features' type alone (`preprocessing_rule`, kept in mmc_core.preprocessing:
+  every estimator applies it for the reading "by feature type");
 - a model-selection criterion for the rest: the reading whose seeds agree most with each other, i.e. the highest mean
   pairwise ARI of the seeds' partitions (`seed_stability`) — a reading whose result depends less on the seed.
 The reading labels would pick is reported beside it, marked "oracle", and never adopted silently
@@ -18,8 +19,9 @@ from typing import Sequence
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-COUNT_ZERO_SHARE = 0.3  # counts (integers): at least this share of zeros
-TERM_WEIGHT_ZERO_SHARE = 0.9  # weighted bags of words (non-integer): at least this share of zeros
+from ..preprocessing import is_bag_of_words, preprocessing_rule  # the data rule lives with the scalers it picks
+
+__all__ = ["is_bag_of_words", "preprocessing_rule", "seed_stability"]
 
 
 def seed_stability(partitions: Sequence[Sequence[int]]) -> float:
@@ -31,20 +33,3 @@ def seed_stability(partitions: Sequence[Sequence[int]]) -> float:
     if len(lengths) != 1:
         raise ValueError(f"The partitions cover different numbers of samples: {sorted(lengths)}.")
     return float(np.mean([adjusted_rand_score(a, b) for a, b in combinations(partitions, 2)]))
-
-
-def is_bag_of_words(X: np.ndarray) -> bool:
-    """Whether a view is a bag of words: non-negative, and either integers with at least COUNT_ZERO_SHARE of zeros
-    (counts) or at least TERM_WEIGHT_ZERO_SHARE of zeros (term weights). Dense descriptors and histograms have
-    almost no zeros."""
-    X = np.asarray(X)
-    if not X.size or (X < 0).any():
-        return False
-    zeros = (X == 0).mean()
-    return bool(zeros >= TERM_WEIGHT_ZERO_SHARE or (zeros >= COUNT_ZERO_SHARE and np.array_equal(X, np.round(X))))
-
-
-def preprocessing_rule(views: Sequence[np.ndarray]) -> str:
-    """The label-free preprocessing: "l2" (per-sample normalisation) when every view is a bag of words, else
-    "minmax"."""
-    return "l2" if all(is_bag_of_words(X) for X in views) else "minmax"

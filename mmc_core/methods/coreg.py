@@ -48,8 +48,8 @@ class CoregMVSC(MultiViewClusterer):
         "lam": Interval(float, 0, closed="neither"), "max_iter": Interval(int, 1), "tol": Interval(float, 0)}
 
     def __init__(self, n_clusters: int, random_state: int | None = 0, lam: float = 0.01, max_iter: int = 10,
-                 tol: float = 1e-6):
-        super().__init__(n_clusters, random_state)
+                 tol: float = 1e-6, scaling: str | None = None):
+        super().__init__(n_clusters, random_state, scaling)
         self.lam, self.max_iter, self.tol = lam, max_iter, tol
 
     def _fit(self, views: list[np.ndarray]) -> None:

@@ -218,5 +218,5 @@ class EAMC(DeepClusterer):
         return model(views)["fused"]
 
     def after_fit(self, views) -> None:
-        self.fusion_weights_ = self.infer(self._as_tensors(views), lambda m, v: m(v)["weights"]).cpu().numpy()
+        self.fusion_weights_ = self.infer(self._tensors(views), lambda m, v: m(v)["weights"]).cpu().numpy()
 

@@ -28,7 +28,7 @@ class KMeansSingleView(SingleViewClusterer):
 
 @register("amkm")
 class AllModalKMeans(MultiViewClusterer):
-    """K-means on the concatenation of all views (scaled however the caller scaled them)."""
+    """K-means on the concatenation of all views (as `scaling` scales them: raw features by default)."""
 
     reported_as = "AmKM"
     default_scaling = "none"

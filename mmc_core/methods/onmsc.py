@@ -131,8 +131,8 @@ class ONMSC(MultiViewClusterer):
         "tol": Interval(float, 0)}
 
     def __init__(self, n_clusters: int, random_state: int | None = 0, lam: float = 1.0, n_neighbors: int | None = None,
-                 max_iter: int = 30, tol: float = 1e-4):
-        super().__init__(n_clusters, random_state)
+                 max_iter: int = 30, tol: float = 1e-4, scaling: str | None = None):
+        super().__init__(n_clusters, random_state, scaling)
         self.lam, self.n_neighbors, self.max_iter, self.tol = lam, n_neighbors, max_iter, tol
 
     def _fit(self, views: list[np.ndarray]) -> None:

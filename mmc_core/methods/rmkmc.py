@@ -78,8 +78,8 @@ class RMKMC(MultiViewClusterer):
         "gamma": Interval(float, 1, closed="neither"), "max_iter": Interval(int, 1), "tol": Interval(float, 0)}
 
     def __init__(self, n_clusters: int, random_state: int | None = 0, gamma: float = 2.0, max_iter: int = 100,
-                 tol: float = 1e-6):
-        super().__init__(n_clusters, random_state)
+                 tol: float = 1e-6, scaling: str | None = None):
+        super().__init__(n_clusters, random_state, scaling)
         self.gamma, self.max_iter, self.tol = gamma, max_iter, tol
 
     def _fit(self, views: list[np.ndarray]) -> None:

@@ -133,5 +133,5 @@ class SCMVC(KMeansReadout, PretrainedContrastiveClusterer):
             out = model(chunk)
             return [*out["rs"], out["H"]]
 
-        rs_and_h = self.infer([torch.as_tensor(X, dtype=torch.float32, device=self.device_) for X in views], features)
+        rs_and_h = self.infer(self._tensors(views), features)
         self.view_weights_ = mmd_view_weights(rs_and_h[:-1], rs_and_h[-1]).cpu().numpy()

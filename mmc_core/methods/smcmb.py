@@ -120,8 +120,8 @@ class SMCMB(MultiViewClusterer):
     }
 
     def __init__(self, n_clusters: int, random_state: int | None = 0, n_anchor_sets: int = 5, n_anchors: int = 100,
-                 beta: float = 1e-4, subsample: int = 10000):
-        super().__init__(n_clusters, random_state)
+                 beta: float = 1e-4, subsample: int = 10000, scaling: str | None = None):
+        super().__init__(n_clusters, random_state, scaling)
         self.n_anchor_sets, self.n_anchors, self.beta, self.subsample = n_anchor_sets, n_anchors, beta, subsample
 
     def _anchor_set(self, X: np.ndarray, rng: np.random.Generator) -> np.ndarray:

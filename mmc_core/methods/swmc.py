@@ -120,8 +120,8 @@ class SwMC(MultiViewClusterer):
         "tol": Interval(float, 0)}
 
     def __init__(self, n_clusters: int, random_state: int | None = 0, n_neighbors: int = 10, max_iter: int = 50,
-                 max_inner: int = 50, tol: float = 1e-6):
-        super().__init__(n_clusters, random_state)
+                 max_inner: int = 50, tol: float = 1e-6, scaling: str | None = None):
+        super().__init__(n_clusters, random_state, scaling)
         self.n_neighbors, self.max_iter, self.max_inner, self.tol = n_neighbors, max_iter, max_inner, tol
 
     def _fit(self, views: list[np.ndarray]) -> None:
