@@ -1,6 +1,8 @@
 #!/bin/sh
 # Container entrypoint: check that the results folder can be written before a long run starts, give users that
-# run the image as their own uid (docker run --user "$(id -u):$(id -g)") a writable HOME, then run the command.
+# run the image as their own uid (docker run --user "$(id -u):$(id -g)") a writable HOME, say which device the runs
+# will train on (loudly when DEVICE=auto falls back to the CPU: no --gpus, a driver older than torch's CUDA needs, a
+# GPU without kernels in this torch build), then run the command.
 set -e
 results="${MMC_RESULTS_DIR:-/work/results}"
 if [ -e "$results" ] && [ ! -w "$results" ]; then
@@ -12,5 +14,14 @@ fi
 if [ ! -w "${HOME:-/nonexistent}" ]; then
   export HOME=/tmp/home
   mkdir -p "$HOME"
+fi
+device="${DEVICE:-auto}"
+for arg in "$@"; do  # `docker run ... make reproduce DEVICE=cuda` names it as a make variable
+  case "$arg" in DEVICE=*) device="${arg#DEVICE=}" ;; esac
+done
+python="${MMC_PYTHON:-/work/.venv/bin/python}"
+if [ "$device" != cpu ] && [ -x "$python" ]; then
+  (cd "$(dirname "$0")/.." && "$python" -m mmc_core device --device "$device" >&2) || true  # a refused GPU: the run
+  # itself stops with the reason
 fi
 exec "$@"

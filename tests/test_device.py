@@ -6,7 +6,10 @@ provenance names the GPU. The GPU is simulated by monkeypatching torch.cuda: the
 from __future__ import annotations
 
 import json
-import shutil
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -137,3 +140,16 @@ def test_a_gpu_runs_provenance_names_the_gpu_driver_and_cuda(monkeypatch):
     assert {k: provenance[k] for k in ("gpu", "gpu_arch", "driver", "cuda")} == {
         "gpu": H100["name"], "gpu_arch": "sm_90", "driver": H100["driver"], "cuda": "13.0"}
     assert gpu_identity(torch.device("cpu")) == {}
+
+
+def test_the_container_entrypoint_says_where_the_runs_will_train(tmp_path):
+    """Before the command, the entrypoint names the device DEVICE (or a make argument DEVICE=...) trains on here,
+    with the warning or refusal the run would give, and still runs the command; DEVICE=cpu is not checked."""
+    entrypoint = Path(__file__).resolve().parents[1] / "docker" / "entrypoint.sh"
+    env = {"PATH": os.environ["PATH"], "RESULTS_DIR": str(tmp_path), "MMC_PYTHON": sys.executable}
+    done = subprocess.run(["sh", str(entrypoint), "echo", "ran", "DEVICE=cuda:0"], env=env, capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and done.stdout.startswith("ran") and "device cuda:0: " in done.stderr
+    done = subprocess.run(["sh", str(entrypoint), "echo", "ran"], env={**env, "DEVICE": "cpu"}, capture_output=True,
+                          text=True)
+    assert done.returncode == 0 and done.stderr == ""
