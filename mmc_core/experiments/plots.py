@@ -50,7 +50,7 @@ def save_figure(fig: Figure, paper: str, name: str, directory: str | Path | None
 
 
 def _axis_label(metric: str) -> str:
-    return f"{METRIC_NAMES.get(metric, metric)} (fraction): bar mean, line 95% interval, dots seeds"
+    return f"{METRIC_NAMES.get(metric, metric)} (fraction)"  # the legend says what bar, line and dots are
 
 
 def seed_note(counts: "pd.Series | list[int] | int") -> str:
