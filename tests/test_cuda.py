@@ -50,3 +50,19 @@ def test_seeds_together_on_cuda_match_their_runs_within_float_tolerance(name):
         for key, value in alone.model_.state_dict().items():
             torch.testing.assert_close(fitted.model_.state_dict()[key], value, rtol=0, atol=5e-3)
         assert np.mean(fitted.labels_ == alone.labels_) >= 0.99
+
+
+def test_auto_trains_on_this_gpu_and_its_runs_name_it():
+    """On a usable GPU `auto` picks it (no CPU fallback, no refusal: this build has kernels for it), and a run's
+    provenance names the GPU, its compute capability, the driver and torch's CUDA."""
+    from mmc_core.deep.device import cpu_fallback_warning, gpu_problem
+    from mmc_core.experiments.provenance import run_provenance
+
+    assert gpu_problem("cuda") is None and cpu_fallback_warning("auto") is None
+    views, _ = two_view_minmax()
+    model = make("simvc", n_clusters=3, random_state=0, **{**SMALL["simvc"], "device": "auto"}).fit(views)
+    provenance = run_provenance(model, "smoke", 1.0)
+    major, minor = torch.cuda.get_device_capability()
+    assert provenance["device"].startswith("cuda") and provenance["gpu"] == torch.cuda.get_device_name()
+    assert provenance["gpu_arch"] == f"sm_{major}{minor}" and provenance["cuda"] == torch.version.cuda
+    assert provenance["driver"] != "unknown"  # nvidia-smi answered
