@@ -230,20 +230,6 @@ def cmd_device(args: argparse.Namespace) -> int:
     return 1 if used.startswith("refused") else 0
 
 
-def cmd_device(args: argparse.Namespace) -> int:
-    """Say what a run with this device trains on here; warn when `auto` falls back to the CPU although torch was
-    built for CUDA (with the full profile's cost there); exit 1 when a GPU asked for by name cannot be used."""
-    from .deep.device import resolved_name
-    from .experiments.settings import device_warning
-
-    used = resolved_name(args.device)
-    print(f"device {args.device}: {used}")
-    warning = device_warning(args.device)
-    if warning is not None:
-        print(f"WARNING: {warning}", file=sys.stderr)
-    return 1 if used.startswith("refused") else 0
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """A feature method on a multi-view dataset, or a concept method on a concept task (SET@CONCEPT)."""
     params = _parse_params(args.param)
@@ -501,9 +487,6 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("methods", parents=[wide],
                        help="the clustering methods: feature methods (multi-view datasets) and concept methods")
     p.set_defaults(func=cmd_methods)
-    p = sub.add_parser("device", help="what a run with this device trains on here, and why not a GPU")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
-    p.set_defaults(func=cmd_device)
     p = sub.add_parser("device", help="what a run with this device trains on here, and why not a GPU")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N (default auto)")
     p.set_defaults(func=cmd_device)
