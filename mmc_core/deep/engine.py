@@ -94,15 +94,21 @@ def split_epochs(total: int, parts: Sequence[int]) -> tuple[int, ...]:
     return tuple(0 if p == 0 else max(1, round(total * p / whole)) for p in parts)
 
 
-def index_batches(n: int, size: int, generator: torch.Generator | None) -> list[torch.Tensor]:
-    """Index batches of `size` (shuffled with `generator`, in order without one); a last batch of one sample joins
-    the one before it (BatchNorm and contrastive terms need two samples), so every sample is in exactly one."""
+def batch_sizes(n: int, size: int) -> list[int]:
+    """The sizes of n samples' batches of `size`; a last batch of one sample joins the one before it (BatchNorm and
+    contrastive terms need two samples), so every sample is in exactly one."""
+    sizes = [size] * (n // size) + ([n % size] if n % size else [])
+    if len(sizes) > 1 and sizes[-1] < 2:
+        sizes[-2:] = [sizes[-2] + sizes[-1]]
+    return sizes
+
+
+def index_batches(n: int, size: int, generator: torch.Generator | None,
+                  device: torch.device | str = "cpu") -> list[torch.Tensor]:
+    """Index batches (`batch_sizes`) of a shuffle drawn with `generator` on the CPU (in order without one), on
+    `device`: the order is copied there once, so the batch loop makes no host-to-device copy."""
     order = torch.randperm(n, generator=generator) if generator is not None else torch.arange(n)
-    batches = list(torch.split(order, size))
-    if len(batches) > 1 and len(batches[-1]) < 2:
-        last = batches.pop()
-        batches[-1] = torch.cat([batches[-1], last])
-    return batches
+    return list(torch.split(order.to(device), batch_sizes(n, size)))
 
 
 def weighted_total(terms: Mapping[str, torch.Tensor], active: Sequence[tuple[str, float]]) -> torch.Tensor:
@@ -343,10 +349,9 @@ class DeepClusterer(MultiViewClusterer):
         self.model_.train()
         weights = stage.weights_at(ctx["epoch"])
         active = [(name, w) for name, w in weights.items() if name not in self.disable]
-        batches = index_batches(len(data[0]), self.batch_size, generator)
+        batches = index_batches(len(data[0]), self.batch_size, generator, self.device_)
         sums = torch.zeros(len(stage.names) + 1, dtype=torch.float64, device=self.device_)
         for idx in batches:
-            idx = idx.to(self.device_)
             batch = Batch([X[idx] for X in data], idx)
             if stage.before_step is not None:
                 stage.before_step(self.model_, batch, ctx)

@@ -116,6 +116,7 @@ class ClipEncoder:
     model: open_clip.CLIP = field(repr=False)
     preprocess: Callable[[Image.Image], torch.Tensor] = field(repr=False)
     tokenizer: open_clip.SimpleTokenizer = field(repr=False)
+    _prompts: dict[str, tuple[torch.Tensor, int, int]] = field(default_factory=dict, repr=False, init=False)
 
     @property
     def id(self) -> str:
@@ -180,8 +181,7 @@ class ClipEncoder:
         if token_embeddings.ndim != 2 or token_embeddings.shape[1] != self.token_width:
             raise ValueError(f"token_embeddings must have shape (n, {self.token_width}), not "
                              f"{tuple(token_embeddings.shape)}")
-        tokens = self.tokenizer([template]).to(self.device)
-        position = self._placeholder_position(tokens[0], template)
+        tokens, position, end = self._prompt_tokens(template)
         net = self.model
         x = net.token_embedding(tokens).expand(len(token_embeddings), -1, -1).clone()
         x[:, position] = token_embeddings.to(device=x.device, dtype=x.dtype)
@@ -190,8 +190,17 @@ class ClipEncoder:
         x = net.transformer(x, attn_mask=net.attn_mask)
         if path == "full":
             x = net.ln_final(x)
-        x = x[:, int(tokens[0].argmax())]  # the end-of-text token has the highest id
+        x = x[:, end]
         return x @ net.text_projection
+
+    def _prompt_tokens(self, template: str) -> tuple[torch.Tensor, int, int]:
+        """The template's tokens on the device, its placeholder's position and its end-of-text token's (the
+        highest id), worked out once per template: a training step then neither tokenises nor reads the device."""
+        if template not in self._prompts:
+            tokens = self.tokenizer([template]).to(self.device)
+            self._prompts[template] = (tokens, self._placeholder_position(tokens[0], template),
+                                       int(tokens[0].argmax()))
+        return self._prompts[template]
 
     def _placeholder_position(self, tokens: torch.Tensor, template: str) -> int:
         (placeholder,) = self.tokenizer.encode(PLACEHOLDER)

@@ -87,13 +87,12 @@ class NeuralMIEstimator(nn.Module):
         if self.bound == "jsd":
             return with_value(jensen_shannon(t_joint, t_marginal), estimate), estimate
         log_mean_exp = torch.logsumexp(t_marginal, dim=0) - math.log(t_marginal.shape[0])
-        if update_average:
+        if update_average:  # tensor ops only: no host sync per step (a NaN average = none yet)
             with torch.no_grad():
                 new, r = log_mean_exp.detach(), self.ema_rate
-                first = torch.isnan(self.log_average)  # log((1 - r) m + r e^new), in log space
-                self.log_average.copy_(new if first else
-                                       torch.logaddexp(self.log_average + math.log1p(-r), new + math.log(r)))
-        log_m = self.log_average if not torch.isnan(self.log_average) else log_mean_exp.detach()
+                moved = torch.logaddexp(self.log_average + math.log1p(-r), new + math.log(r))  # (1 - r) m + r e^new
+                self.log_average.copy_(torch.where(torch.isnan(self.log_average), new, moved))
+        log_m = torch.where(torch.isnan(self.log_average), log_mean_exp.detach(), self.log_average)
         return with_value(t_joint.mean() - torch.exp(log_mean_exp - log_m), estimate), estimate
 
 

@@ -98,13 +98,17 @@ def negative_mask(pred: torch.Tensor, n_views: int) -> torch.Tensor:
 def sample_negatives(mask: torch.Tensor, n_negatives: int) -> torch.Tensor:
     """Counts (V n, V n) of n_negatives draws with replacement per anchor, uniform over the anchor's allowed
     columns in `mask` (CoMVC's negative sampling). An anchor with no allowed column gets no negatives (its
-    contrastive term is then 0). Uses torch's global RNG, which the trainer seeds."""
+    contrastive term is then 0). Uses torch's global RNG, which the trainer seeds.
+
+    Without a host sync, every row draws (a row without allowed column from all columns, its counts then zeroed).
+    In `negative_mask`'s masks a row has no allowed column only when the batch's predictions are all one cluster,
+    and then no row has one; so a step draws what drawing from the allowed rows only would draw, except that such a
+    one-cluster step now advances the generator too (it drew nothing before)."""
+    rows = mask.any(dim=1, keepdim=True)
+    weights = (mask | ~rows).float()
+    drawn = torch.multinomial(weights, n_negatives, replacement=True)
     counts = torch.zeros(mask.shape, dtype=torch.float32, device=mask.device)
-    rows = mask.any(dim=1)
-    if rows.any():
-        drawn = torch.multinomial(mask[rows].float(), n_negatives, replacement=True)
-        counts[rows] = counts[rows].scatter_add(1, drawn, torch.ones_like(drawn, dtype=counts.dtype))
-    return counts
+    return counts.scatter_add(1, drawn, torch.ones_like(drawn, dtype=counts.dtype)) * rows
 
 
 @register("comvc")

@@ -22,8 +22,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..deep import Batch, DeepClusterer, index_batches
-from ..deep.engine import Ctx
+from ..deep import Batch, DeepClusterer
+from ..deep.engine import Ctx, batch_sizes
 from ..losses import cluster_balance, nt_xent
 from ..nn import SampleAttentionFusion, mlp, normalized_adjacency
 from ..params import Interval, Widths
@@ -142,8 +142,9 @@ class ICMVC(DeepClusterer):
 
     def loss_terms(self, model: nn.Module, out: dict[str, Any], batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
         ys, y = out["ys"], out["y"]
-        chunks = index_batches(batch[0].shape[0], self.contrast_batch_size, None)
-        instance = sum(nt_xent([z[idx] for z in out["zs"]], self.tau_instance) for idx in chunks) / len(chunks)
+        sizes = batch_sizes(batch[0].shape[0], self.contrast_batch_size)  # row slices: no index copied to the device
+        chunks = zip(*(torch.split(z, sizes) for z in out["zs"]))
+        instance = sum(nt_xent(list(zs), self.tau_instance) for zs in chunks) / len(sizes)
         target = high_confidence_target([*ys, y]).detach()
         return {
             "instance_contrast": instance,
