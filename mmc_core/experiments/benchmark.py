@@ -139,16 +139,6 @@ def full_profile_cpu_hours() -> float | None:
     return None if estimate.empty else float(estimate.set_index("method").loc["all", "hours one by one"])
 
 
-def full_profile_cpu_hours() -> float | None:
-    """What the full profile costs on the CPU, one run after another (its seeds are not trained together there):
-    `full_profile_estimate`'s total from the shipped runs' recorded times; None when no run is shipped."""
-    from .reference import concept_records, iter_records
-
-    records = [record for _, record in iter_records()] + concept_records()
-    estimate = full_profile_estimate(records, None)
-    return None if estimate.empty else float(estimate.set_index("method").loc["all", "hours one by one"])
-
-
 SHORT_HEADERS = {"one by one (s/epoch)": "1 by 1 s/epoch", "together (s/epoch)": "together s/epoch",
                  "together / one by one": "together / 1 by 1", "S seeds together / 1 seed": "S vs 1 seed"}
 
