@@ -2,8 +2,9 @@
 
 Each run is identified by its method, dataset, parameters, scaling and recorded outputs (the config id) and its
 seed; the device it trains on is not part of it (as the number of jobs: where a run is computed, not what it is), its
-record's provenance names it. Its record is written atomically to <cache>/<dataset>/<method>/<config id>/seed<seed>.json as soon as it
-finishes, so an interrupted grid resumes where it stopped and a finished run is never recomputed. The shipped
+record's provenance names it. Its record is written atomically to
+<cache>/<dataset>/<method>/<config id>/seed<seed>.json as soon as it finishes, so an interrupted grid resumes where it
+stopped and a finished run is never recomputed. The shipped
 reference runs (`reference/runs/`) use the same layout: a grid can be read from them without computing anything.
 """
 
