@@ -535,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("verify", help="re-compute a sample of the shipped runs (every method once, headline cells "
                                       "first) and compare them with their records")
     p.add_argument("--budget", type=float, default=None, metavar="SECONDS",
-                   help="the sample's recorded single-thread seconds (default: about 30-60 min on 2 cores)")
+                   help="the sample's recorded single-thread seconds (default 3000: every method once, 70 runs)")
     p.add_argument("--limit", type=int, default=None, help="at most this many runs")
     p.add_argument("--jobs", type=int, default=1, help="worker processes, one thread each")
     p.add_argument("--sample-seed", type=int, default=0, help="which seed of each chosen configuration is drawn")
