@@ -29,9 +29,12 @@ USER_ERRORS = (KeyError, ValueError, TypeError, OSError, DatasetUnavailable)
 
 
 def user_errors() -> tuple[type[Exception], ...]:
-    """USER_ERRORS, and missing CLIP weights once the encoders are loaded (not imported before: open_clip is slow)."""
+    """USER_ERRORS, missing CLIP weights once the encoders are loaded (not imported before: open_clip is slow), and
+    an unusable GPU asked for once the device module is (it imports torch)."""
     clip = sys.modules.get("mmc_core.encoders.clip")
-    return USER_ERRORS + ((clip.WeightsUnavailable,) if clip is not None else ())
+    device = sys.modules.get("mmc_core.deep.device")
+    return (USER_ERRORS + ((clip.WeightsUnavailable,) if clip is not None else ())
+            + ((device.DeviceUnavailable,) if device is not None else ()))
 
 
 def _parse_params(items: list[str]) -> dict:
@@ -232,9 +235,15 @@ def cmd_device(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """A feature method on a multi-view dataset, or a concept method on a concept task (SET@CONCEPT)."""
+    from .experiments.settings import check_device
+    from .params import constructor_parameters
+
     params = _parse_params(args.param)
     concept, feature = concept_methods(), feature_methods()
     method = args.method.lower()
+    trained = {name for name, (cls, _) in {**feature, **concept}.items() if "device" in constructor_parameters(cls)}
+    if method in trained:  # where it will train, said before it starts: a CPU fallback warned, an unusable GPU refused
+        check_device(str(params.get("device", "auto")))
     if method in concept:
         return run_concept_method(args, method, params)
     if method not in feature:

@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,22 @@ def test_the_container_entrypoint_says_where_the_runs_will_train(tmp_path):
     done = subprocess.run(["sh", str(entrypoint), "echo", "ran"], env={**env, "DEVICE": "cpu"}, capture_output=True,
                           text=True)
     assert done.returncode == 0 and done.stderr == ""
+
+
+def test_the_command_line_says_where_a_trained_method_will_train_before_it_runs(monkeypatch, capsys):
+    """`python -m mmc_core run`: a CUDA build without a usable GPU warns for auto and refuses cuda (an error line,
+    no traceback) before any run; a classical method, which trains nowhere, is not checked."""
+    from mmc_core import __main__ as cli
+
+    simulate(monkeypatch, None)
+    monkeypatch.setattr(benchmark, "full_profile_cpu_hours", lambda: 143.0)
+    ran: list[str] = []
+    monkeypatch.setattr(cli, "run_feature_method", lambda args, params: ran.append(args.method) or 0)
+    assert cli.main(["run", "simvc", "MSRC-v1", "--param", "device=cuda"]) == 2
+    assert "no usable GPU" in capsys.readouterr().err and not ran
+    with pytest.warns(CPUFallbackWarning, match="143 CPU-hours"):
+        assert cli.main(["run", "simvc", "MSRC-v1"]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CPUFallbackWarning)
+        assert cli.main(["run", "km", "MSRC-v1"]) == 0
+    assert ran == ["simvc", "km"]

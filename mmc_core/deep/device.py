@@ -20,6 +20,10 @@ import torch
 MIN_DRIVER = {"11": 450, "12": 525, "13": 580}
 
 
+class DeviceUnavailable(RuntimeError):
+    """A GPU asked for by name cannot be used here; the message says why."""
+
+
 class CPUFallbackWarning(UserWarning):
     """device='auto' trains on the CPU although torch was built for CUDA."""
 
@@ -95,7 +99,7 @@ def resolve_device(device: str) -> torch.device:
     if device.startswith("cuda"):
         problem = gpu_problem(device)
         if problem is not None:
-            raise RuntimeError(f"device={device!r} was asked for, but {problem}. Use device='auto' or 'cpu' to train "
+            raise DeviceUnavailable(f"device={device!r} was asked for, but {problem}. Use device='auto' or 'cpu' to train "
                                "on the CPU.")
     return torch.device(device)
 
@@ -105,7 +109,7 @@ def resolved_name(device: str) -> str:
     ... finds no usable GPU: ...)', 'trains on cpu', or 'refused: <why>' for a GPU asked for by name."""
     try:
         resolved = resolve_device(device)
-    except RuntimeError as err:
+    except DeviceUnavailable as err:
         return f"refused: {err}"
     if resolved.type == "cuda":
         index = resolved.index if resolved.index is not None else torch.cuda.current_device()
