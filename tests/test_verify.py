@@ -181,3 +181,8 @@ def test_a_tampered_record_fails_verify(tmp_path, tamper):
     result = verify(runs_root=tmp_path / "runs", concept_root=None, progress=False)
     assert [o.result for o in result.outcomes] == ["FAIL"] and not result.ok
     assert "FAIL" in summary_table(result)
+
+
+def test_verifying_nothing_is_not_a_success(tmp_path):
+    """Catches `make verify` exiting 0 when every sampled run was skipped (data absent) or the store is empty."""
+    assert not verify(runs_root=tmp_path, concept_root=None, progress=False).ok

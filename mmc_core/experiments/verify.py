@@ -341,7 +341,8 @@ class Verification:
 
     @property
     def ok(self) -> bool:
-        return self.counts["FAIL"] == 0
+        """No run failed, and at least one passed (a sample skipped whole, data absent, verifies nothing)."""
+        return self.counts["FAIL"] == 0 and self.counts["pass"] > 0
 
 
 def _outcomes(sample: list[Item], jobs: int, data_dir: str | None) -> Iterator[tuple[int, Outcome]]:
