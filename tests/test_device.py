@@ -173,3 +173,16 @@ def test_the_command_line_says_where_a_trained_method_will_train_before_it_runs(
         warnings.simplefilter("error", CPUFallbackWarning)
         assert cli.main(["run", "km", "MSRC-v1"]) == 0
     assert ran == ["simvc", "km"]
+
+
+def test_only_the_full_profile_reads_the_store_for_its_cost(monkeypatch):
+    """A smoke or quick run on a CPU fallback is warned without the full profile's projection (reading every shipped
+    record would cost each notebook seconds); the full profile's warning carries it."""
+    simulate(monkeypatch, None)
+    monkeypatch.setattr(benchmark, "full_profile_cpu_hours", lambda: pytest.fail("the store was read"))
+    with pytest.warns(CPUFallbackWarning) as caught:
+        resolve_settings("smoke", None, None, "MSRC-v1", {"smoke": ["MSRC-v1"]}, "auto")
+    assert "CPU-hours" not in str(caught[0].message)
+    monkeypatch.setattr(benchmark, "full_profile_cpu_hours", lambda: 143.0)
+    with pytest.warns(CPUFallbackWarning, match="143 CPU-hours"):
+        resolve_settings("full", None, None, "MSRC-v1", {"full": ["MSRC-v1"]}, "auto")

@@ -129,23 +129,24 @@ def _check_choice(profile: Any, device: Any) -> None:
                          "(e.g. -p device cpu or -p device cuda:0).")
 
 
-def device_warning(device: str) -> str | None:
-    """The warning that `device` = 'auto' trains on the CPU although torch was built for CUDA, with what the full
-    profile then costs there (benchmark.full_profile_cpu_hours); None when it does not."""
-    if cpu_fallback_warning(device) is None:  # checked first: the projection reads the shipped runs
-        return None
+def device_warning(device: str, with_cost: bool = True) -> str | None:
+    """The warning that `device` = 'auto' trains on the CPU although torch was built for CUDA, with_cost: with what the
+    full profile then costs there (benchmark.full_profile_cpu_hours: it reads the shipped runs, seconds); None when
+    it does not."""
+    if not with_cost or cpu_fallback_warning(device) is None:  # checked first: the projection reads the store
+        return cpu_fallback_warning(device)
     from .benchmark import full_profile_cpu_hours
 
     return cpu_fallback_warning(device, full_profile_cpu_hours())
 
 
-def check_device(device: str) -> None:
+def check_device(device: str, with_cost: bool = True) -> None:
     """At the start of a computation (a notebook's parameters, the command line): refuse a GPU asked for by name that
     cannot be used, with the reason, and warn loudly (CPUFallbackWarning) when `auto` will train on the CPU although
-    torch was built for CUDA."""
+    torch was built for CUDA (with_cost: with the full profile's projected CPU-hours)."""
     if device.startswith("cuda"):
         resolve_device(device)
-    message = device_warning(device)
+    message = device_warning(device, with_cost)
     if message is not None:
         warnings.warn(message, CPUFallbackWarning, stacklevel=3)
 
@@ -168,7 +169,7 @@ def resolve_settings(
     _check_choice(profile, device)
     prof = get_profile(profile)
     if prof.computes:
-        check_device(device)
+        check_device(device, with_cost=prof.name == "full")  # the full profile's cost, where that is what runs
     seeds = _whole_number("seeds", seeds, prof.seeds)
     epochs = _whole_number("epochs", epochs, prof.epochs)
     protocol = "full" if prof.name == "reference" else prof.name

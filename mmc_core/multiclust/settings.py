@@ -96,7 +96,7 @@ def resolve_concept_settings(profile: str, seeds: int | None, epochs: int | None
     _check_choice(profile, device)
     prof = get_profile(profile)
     if prof.computes:
-        check_device(device)
+        check_device(device, with_cost=prof.name == "full")
     n_seeds = _whole_number("seeds", seeds, prof.seeds)
     epochs = _whole_number("epochs", epochs, prof.epochs) or prof.epochs
     count = n_seeds or (prof.seeds if prof.name == "smoke" else len(STUDY_SEEDS))  # the study ships 5 seeds
