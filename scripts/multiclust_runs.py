@@ -1,5 +1,5 @@
 """Compute the controlled-concept study's runs (mmc_core.multiclust.study) at the full profile into
-<results>/multiclust; `python -m mmc_core.multiclust.ship` then copies them into reference/multiclust/.
+<results>/multiclust; `python -m mmc_core reference ship` then copies them into reference/multiclust/.
 
     OMP_NUM_THREADS=1 python scripts/multiclust_runs.py ablation
 """
