@@ -139,10 +139,12 @@ report: venv
 	    || { tail -n 40 "$$out.log"; echo "failed: {} (log $$out.log, notebook $$out)"; exit 255; }'
 	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
 
-# After `make report`: store each notebook's new checked-cell output (what nbval compares) in the notebook itself.
+# After `make report`: store each notebook's outputs (tables, figures, the checked verdicts nbval compares, "What we
+# found") in the notebook itself, normalised (scripts/store_outputs.py), so the committed notebooks show the reference
+# results unrun. `make report && make checked-outputs` regenerates them all.
 checked-outputs:
 	for nb in $(NOTEBOOKS); do \
-	  $(PY) scripts/store_checked_outputs.py "$$nb" "$(RESULTS_DIR)/notebooks/$${nb#notebooks/}"; \
+	  $(PY) scripts/store_outputs.py "$$nb" "$(RESULTS_DIR)/notebooks/$${nb#notebooks/}"; \
 	done
 
 lab: venv
