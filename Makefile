@@ -137,7 +137,7 @@ report: venv
 	  mkdir -p "$$(dirname "$$out")"; $(PY) -m papermill -k python3 --cwd "$$(dirname {})" -p profile reference \
 	    --no-progress-bar {} "$$out" > "$$out.log" 2>&1 \
 	    || { tail -n 40 "$$out.log"; echo "failed: {} (log $$out.log, notebook $$out)"; exit 255; }'
-	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
+	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)" --publish
 
 # After `make report`: store each notebook's outputs (tables, figures, the checked verdicts nbval compares, "What we
 # found") in the notebook itself, normalised (scripts/store_outputs.py), so the committed notebooks show the reference

@@ -403,8 +403,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             return 1
         print(f"{args.docs_dir} is up to date")
         return 0
-    changed = publish_report(root, dest)
-    print(f"{args.docs_dir}: {len(changed)} file(s) written or removed")
+    if args.publish:
+        changed = publish_report(root, dest)
+        print(f"{args.docs_dir}: {len(changed)} file(s) written or removed")
     return 0
 
 
@@ -520,10 +521,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="an image task's CLIP weights (none: random, to check the pipeline only)")
     p.set_defaults(func=cmd_run)
     p = sub.add_parser("report", help="rebuild results/REPORT.md from the notebooks' saved sections; for the reference "
-                                      "profile, copy it and its figures to docs/report (--check: compare instead)")
+                                      "profile, --publish copies it and its figures to docs/report, --check compares")
     p.add_argument("--results-dir", default=None)
     p.add_argument("--docs-dir", default="docs/report", help="the committed reference report (relative to the project)")
     p.add_argument("--check", action="store_true", help="fail when docs/report differs from the report built")
+    p.add_argument("--publish", action="store_true", help="copy the reference report to docs/report (make report)")
     p.set_defaults(func=cmd_report)
     p = sub.add_parser("readme", help="write the generated blocks of README.md, docs/claims.md, docs/timings.md "
                                       "(--check: compare)")
