@@ -42,8 +42,8 @@ LAB_PORT    ?= 8888
 # DASK_SCHEDULER=tcp://host:8786: every notebook's run grid executes on that Dask cluster (README: Running on a cluster)
 DASK_SCHEDULER ?=
 export MMC_DASK_SCHEDULER := $(DASK_SCHEDULER)
-# SEEDS_TOGETHER: a cell's seeds train as one batched computation where the method can (IDMC, DDMC, SiMVC, CoMVC,
-# SCMVC, SSLNMVC; mmc_core.deep.seeds): 1 always, 0 never, unset on a CUDA GPU only (the CPU gains nothing): the same records (on the CPU with one thread, bit for bit), fewer GPU kernel launches
+# SEEDS_TOGETHER: a cell's seeds train as one batched computation where the method can (IDMC, DDMC, SDCIB, EAMC,
+# SiMVC, CoMVC, SCMVC, SSLNMVC; mmc_core.deep.seeds): 1 always, 0 never, unset on a CUDA GPU only (the CPU gains nothing): the same records (on the CPU with one thread, bit for bit), fewer GPU kernel launches
 SEEDS_TOGETHER ?=
 export MMC_SEEDS_TOGETHER := $(SEEDS_TOGETHER)
 # JOBS=4: each notebook's run grid in 4 processes (its n_jobs); on a GPU they share it, so the runs of methods whose

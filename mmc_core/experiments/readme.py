@@ -11,6 +11,7 @@ ordinary terminal or on a code host.
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -176,10 +177,50 @@ def render(text: str, blocks: dict[str, str]) -> str:
     return text
 
 
+VERIFY_SUMMARY = PROJECT_ROOT / "reference" / "verify" / "summary.json"
+
+
+def _minutes(seconds: float) -> str:
+    return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+
+
+def verify_block(summary_path: Path = VERIFY_SUMMARY) -> str:
+    """What the shipped `make verify` measurement found (reference/verify/summary.json), and what it shows about
+    determinism: runs re-computed bit-equal on the CPU kind that made them, bit-equal on another CPU kind (the
+    classical methods), and trained runs on another CPU kind, with how many came out the same and how many only
+    within their configuration's prediction interval."""
+    if not summary_path.exists():
+        return "No verification shipped: run `make verify` and copy results/verify/summary.* to reference/verify/."
+    summary = json.loads(summary_path.read_text())
+    outcomes, cpu = summary["outcomes"], summary["cpu"]
+    counts = summary["counts"]
+    methods = sorted({o["method"] for o in outcomes})
+    same = [o for o in outcomes if o["rule"] == "exact" and o.get("recorded_cpu") == cpu]
+    other_exact = [o for o in outcomes if o["rule"] == "exact" and o.get("recorded_cpu") != cpu]
+    drawn = [o for o in outcomes if o["rule"] != "exact"]
+    equal = [o for o in drawn if o["recomputed"] == o["shipped"]]
+    not_sampled = summary.get("not_sampled") or []
+    lines = [
+        f"Measured (`reference/verify/summary.md`): {len(outcomes)} shipped runs of {len(methods)} methods re-computed "
+        f"({len(same) + len(other_exact)} compared exactly, {len(drawn)} by distribution): {counts.get('pass', 0)} "
+        f"pass, {counts.get('FAIL', 0)} FAIL, {counts.get('undecided', 0)} undecided, in "
+        f"{_minutes(summary['elapsed_s'])} with {summary['jobs']} process(es) of one thread on {cpu}"
+        f" (budget {summary['budget_s']:.0f} recorded seconds"
+        + (f"; not sampled: {', '.join(not_sampled)})." if not_sampled else ")."),
+        "",
+        f"**Determinism**, as far as these runs show it. Same CPU kind and thread count: bit-equal ({len(same)} runs). "
+        f"Classical methods on another CPU kind: bit-equal ({len(other_exact)} runs). Deep and concept methods on another CPU "
+        f"kind: the same distribution, not always the same labels: of {len(drawn)}, {len(equal)} gave the shipped "
+        f"score and {len(drawn) - len(equal)} drifted inside their configuration's 99% prediction interval. "
+        "Deep runs depend on the thread count too: every shipped run and `make verify` use one thread per run.",
+    ]
+    return "\n".join(lines)
+
+
 def document_blocks(root: Path, records: list[dict]) -> dict[Path, dict[str, Callable[[], str]]]:
     """Per generated document, its blocks (each computed when asked)."""
     return {
-        README: {"summary": lambda: summary_block(root)},
+        README: {"summary": lambda: summary_block(root), "verify": verify_block},
         CLAIMS_DOC: {"claims": lambda: claims_block(root), "ledger": lambda: ledger_block(root),
                      "protocol": lambda: protocol_block(root)},
         TIMINGS_DOC: {"timings": lambda: timings_block(records), "bench": lambda: bench_block(records)},
