@@ -1,5 +1,5 @@
 """The committed notebooks carry their reference outputs (scripts/store_outputs.py), normalised: every code cell run in
-order, figures inline and small, "What we found" shown, nothing from the machine that ran them."""
+order, figures inline at 72 dpi, "What we found" shown, nothing from the machine that ran them."""
 
 from __future__ import annotations
 
