@@ -49,9 +49,9 @@ step() {
 }
 
 devices() {
-  "$PY" -m mmc_core device --device auto
   "$PY" -m mmc_core device --device "$DEVICE" || return 1
-  "$PY" -c "import torch; print('torch', torch.__version__, 'CUDA', torch.version.cuda, 'kernels', torch.cuda.get_arch_list())"
+  "$PY" -c "import torch; from mmc_core.deep.device import resolved_name; print('device auto:', resolved_name('auto'));
+print('torch', torch.__version__, 'CUDA', torch.version.cuda, 'kernels', torch.cuda.get_arch_list())"
   if command -v nvidia-smi >/dev/null; then nvidia-smi; else echo "nvidia-smi: absent"; fi
 }
 
@@ -79,10 +79,10 @@ if [ -n "${GPU_CHECK_STEP:-}" ]; then  # one step, run by `step` under its time 
 fi
 failed=0
 : >"$out/summary.txt"
-step device 60 devices
+step device 90 devices
 step cuda-tests 150 cuda_tests
 step bench 170 bench
-step notebook 200 notebook
+step notebook 170 notebook
 if [ -d "$MMC_RESULTS_DIR" ]; then
   tar -czf "$out/results.tar.gz" -C "$out" results && rm -rf "$MMC_RESULTS_DIR"
 fi
