@@ -46,8 +46,8 @@ export MMC_DASK_SCHEDULER := $(DASK_SCHEDULER)
 # SiMVC, CoMVC, SCMVC, SSLNMVC; mmc_core.deep.seeds): 1 always, 0 never, unset on a CUDA GPU only (the CPU gains nothing): the same records (on the CPU with one thread, bit for bit), fewer GPU kernel launches
 SEEDS_TOGETHER ?=
 export MMC_SEEDS_TOGETHER := $(SEEDS_TOGETHER)
-# JOBS=4: each notebook's run grid in 4 processes (its n_jobs); on a GPU they share it, so the runs of methods whose
-# seeds cannot train together run concurrently (the multidproxy notebooks have no run grid and ignore it)
+# JOBS=4: each notebook's run grid in 4 processes (its n_jobs; the multidproxy notebooks' concept runs too); on a GPU
+# they share it, so the runs of methods whose seeds cannot train together run concurrently
 JOBS        ?=
 export MMC_DATA_DIR := $(DATA_DIR)
 export MMC_RESULTS_DIR := $(RESULTS_DIR)
@@ -121,9 +121,9 @@ reproduce: data
 	for nb in $(NOTEBOOKS); do \
 	  out="$(RESULTS_DIR)/notebooks/$${nb#notebooks/}"; mkdir -p "$$(dirname "$$out")"; \
 	  echo "== $$nb (profile $(PROFILE))"; \
-	  case "$$nb" in notebooks/multidproxy/*) extra="$(CLIP)";; *) extra="$(if $(JOBS),-p n_jobs $(JOBS))";; esac; \
+	  case "$$nb" in notebooks/multidproxy/*) extra="$(CLIP)";; *) extra="";; esac; \
 	  $(PY) -m papermill -k python3 --cwd "$$(dirname "$$nb")" -p profile $(PROFILE) -p device $(DEVICE) $(NARROW) \
-	    $$extra "$$nb" "$$out"; \
+	    $(if $(JOBS),-p n_jobs $(JOBS)) $$extra "$$nb" "$$out"; \
 	done
 	$(PY) -m mmc_core report --results-dir "$(RESULTS_DIR)"
 

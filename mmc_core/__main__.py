@@ -296,9 +296,9 @@ def run_concept_method(args: argparse.Namespace, method: str, params: dict[str, 
     from .multiclust.summary import report_table, summarize_concepts
     from .reported import load_reported
 
-    if args.scaling is not None or args.jobs != 1:
-        raise ValueError("--scaling and --jobs apply to feature methods; a concept method runs on a task's "
-                         "unit-norm CLIP (or planted) features, one run at a time.")
+    if args.scaling is not None:
+        raise ValueError("--scaling applies to feature methods; a concept method runs on a task's unit-norm CLIP (or "
+                         "planted) features.")
     if PLANTED.match(args.dataset):
         task, build, encoder_id, weights = args.dataset, planted_task, "synthetic", "planted"
         planted_task(task)  # a concept the planted data lacks is an error before any run
@@ -307,7 +307,7 @@ def run_concept_method(args: argparse.Namespace, method: str, params: dict[str, 
     seeds = range(args.base_seed, args.base_seed + args.seeds)
     runs = [ConceptRun(method, task, seed, params, encoder_id, METHODS[method]) for seed in seeds]
     with tempfile.TemporaryDirectory() if args.no_cache else nullcontext() as scratch:  # None: results/multiclust
-        results = run_concepts(runs, build, root=scratch)
+        results = run_concepts(runs, build, root=scratch, n_jobs=args.jobs)
     summary = summarize_concepts(results)
     width = _width(args)
     if weights == "random":

@@ -1,7 +1,10 @@
 """Compute the controlled-concept study's runs (mmc_core.multiclust.study) at the full profile into
 <results>/multiclust; `python -m mmc_core reference ship` then copies them into reference/multiclust/.
 
-    OMP_NUM_THREADS=1 python scripts/multiclust_runs.py ablation
+    OMP_NUM_THREADS=1 python scripts/multiclust_runs.py ablation --jobs 4
+
+The runs go through the main runner (experiments.runner.run_grid): --jobs worker processes, or the Dask cluster that
+$MMC_DASK_SCHEDULER names.
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ BATCHES = {"ablation": ablation_runs, "methods": planted_method_runs, "readings"
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("batches", nargs="+", choices=sorted(BATCHES))
-    for name in parser.parse_args(argv).batches:
+    parser.add_argument("--jobs", type=int, default=1, help="worker processes, one thread each")
+    args = parser.parse_args(argv)
+    for name in args.batches:
         runs = BATCHES[name]()
         print(f"== {name}: {len(runs)} runs", flush=True)
-        run_concepts(runs, profile="full")
+        run_concepts(runs, profile="full", n_jobs=args.jobs)
     return 0
 
 

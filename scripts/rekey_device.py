@@ -39,7 +39,7 @@ def dataset_run(record: dict[str, Any], root: Path) -> tuple[Path, dict[str, Any
 def concept_run(record: dict[str, Any], root: Path) -> tuple[Path, dict[str, Any]]:
     """A concept run record's path and config fields under the current identity (multiclust.runs.ConceptRun)."""
     run = ConceptRun(record["method"], record["task"], int(record["seed"]), record["params"], record["encoder"])
-    return run.path(root), {**run.config, "config_id": run.config_id}
+    return run.cache_path(root), {**run.config, "config_id": run.config_id}
 
 
 def computation(record: dict[str, Any]) -> str:

@@ -35,3 +35,20 @@ def test_the_scheduler_comes_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("MMC_DASK_SCHEDULER", "tcp://127.0.0.1:9")
     with dask.config.set({"distributed.comm.timeouts.connect": "1s"}), pytest.raises(OSError):
         run_grid(make_grid(["amkm"], ["MSRC-v1"], 1), cache_dir=tmp_path, progress=False)
+
+
+def test_a_concept_grid_on_a_local_cluster_matches_the_local_records(tmp_path, monkeypatch):
+    """Concept runs (multiclust) take the same Dask path: computed on the worker (never by the parent's run_one),
+    with the records a local run writes; a run that cannot be pickled to a worker, or loses its task builder, seed
+    or label there, fails here."""
+    from mmc_core.multiclust import runs
+
+    grid = [runs.ConceptRun(method, "Planted2@shape", seed, params, label=method.upper()) for seed in (1, 2)
+            for method, params in [("clip-gpt", {}), ("multidproxy", {"epochs": 1, "device": "cpu"})]]
+    local = runs.run_concepts(grid, root=tmp_path / "local", progress=False)
+    monkeypatch.setattr(runs, "run_one", lambda *a: pytest.fail("a concept run was computed outside the cluster"))
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        frame = runs.run_concepts(grid, root=tmp_path / "dask", progress=False, scheduler=client)
+    assert records(tmp_path / "dask") == records(tmp_path / "local") and len(frame) == len(grid)
+    assert sorted(frame.label) == sorted(local.label) == ["CLIP-GPT"] * 2 + ["MULTIDPROXY"] * 2

@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from cache_records import records
 
 from mmc_core.experiments.provenance import cpu_identity
 from mmc_core.experiments.reference import PROVENANCE_KEYS
@@ -45,11 +46,31 @@ def test_a_record_filed_under_another_run_is_refused(tmp_path):
     run = r.ConceptRun("clip-label", "Planted1@colour", 1)
     r.run_concepts([run], root=tmp_path, progress=False)
     other = r.ConceptRun("clip-gpt", "Planted1@colour", 1)
-    path = other.path(tmp_path)
+    path = other.cache_path(tmp_path)
     path.parent.mkdir(parents=True)
-    path.write_text(run.path(tmp_path).read_text())
+    path.write_text(run.cache_path(tmp_path).read_text())
     with pytest.raises(ValueError, match=f"{path}.*not the run it is filed under"):
         r.run_concepts([other], root=tmp_path, progress=False)
+
+
+CHEAP_GRID = [r.ConceptRun(method, "Planted1@colour", seed, params, label=label) for seed in (1, 2)
+              for method, params, label in [("clip-label", {}, "CLIP_label"), ("kmeans-clip", {}, None),
+                                            ("multidproxy", {"epochs": 1, "device": "cpu"}, "Multi-DProxy")]]
+
+
+def test_a_concept_grid_in_processes_gives_the_records_of_one_process(tmp_path, monkeypatch):
+    """n_jobs=2 computes the runs in worker processes (the parent's run_one is never called) and writes the records,
+    rows, labels and paths that n_jobs=1 writes: a run that lost its task builder, seed or label on the way to a
+    worker, or a worker's record filed under another path, fails here."""
+    one = r.run_concepts(CHEAP_GRID, root=tmp_path / "one", progress=False)
+    monkeypatch.setattr(r, "run_one", lambda *a: pytest.fail("n_jobs=2 computed a run in the parent process"))
+    two = r.run_concepts(CHEAP_GRID, root=tmp_path / "two", progress=False, n_jobs=2)
+    assert records(tmp_path / "two") == records(tmp_path / "one") and len(records(tmp_path / "one")) == 6
+    order = ["config_id", "seed"]
+    volatile = ["seconds", "provenance"]
+    assert (two.drop(columns=volatile).sort_values(order).reset_index(drop=True)
+            .equals(one.drop(columns=volatile).sort_values(order).reset_index(drop=True)))
+    assert set(one.label) == {"CLIP_label", "kmeans-clip", "Multi-DProxy"} and set(one.dataset) == {"Planted"}
 
 
 def test_scores_follow_from_the_partitions_and_other_concepts_are_scored():

@@ -18,7 +18,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
@@ -101,6 +101,36 @@ class RunSpec:
 
     def cache_path(self, cache_dir: Path) -> Path:
         return cache_dir / self.dataset / self.method.lower() / self.config_id / f"seed{self.seed}.json"
+
+    def execute(self, data_dir: str | None, profile: str | None) -> dict[str, Any]:
+        """The run's record, computed (`run_one`)."""
+        return run_one(self, data_dir, profile)
+
+
+class Run(Protocol):
+    """What `run_grid` needs of a run: a RunSpec (a method on a dataset's feature views) or a
+    mmc_core.multiclust.runs.ConceptRun (a concept method on an image set's concept), so both share one cache, one
+    reader of stored records, `n_jobs` processes and Dask. A run's identity is its `config` (hashed: `config_id`)
+    and `seed`; `label` names its table row; `execute` computes its record where the job runs (picklable: it
+    carries what it needs to load its data)."""
+
+    method: str
+    seed: int
+    params: Mapping[str, Any]
+    label: str | None
+
+    @property
+    def dataset(self) -> str: ...
+
+    @property
+    def config(self) -> dict[str, Any]: ...
+
+    @property
+    def config_id(self) -> str: ...
+
+    def cache_path(self, cache_dir: Path) -> Path: ...
+
+    def execute(self, data_dir: str | None, profile: str | None) -> dict[str, Any]: ...
 
 
 MethodEntry = str | tuple[str, Mapping[str, Any]] | tuple[str, Mapping[str, Any], str]
@@ -277,7 +307,7 @@ def cells_together(specs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[
     cells: dict[str, list[RunSpec]] = {}
     alone: list[RunSpec] = []
     for spec in specs:
-        cls = method_class(spec.method)
+        cls = method_class(spec.method) if isinstance(spec, RunSpec) else None  # a concept run trains alone
         batchable = getattr(cls, "trains_seeds_together", False) and not NEEDS_LABELS & set(spec.outputs)
         if batchable and why_not_together(cls(2, **spec.params)) is None:
             cells.setdefault(spec.config_id, []).append(spec)
@@ -288,17 +318,18 @@ def cells_together(specs: Sequence[RunSpec]) -> tuple[list[list[RunSpec]], list[
     return together, alone
 
 
-def _run_job(specs: Sequence[RunSpec], cache_dir: Path | None, data_dir: str | None, threads: int | None,
+def _run_job(specs: Sequence[Run], cache_dir: Path | None, data_dir: str | None, threads: int | None,
              profile: str | None) -> list[dict]:
     """One unit of a grid's work, its records written to the cache as soon as they exist: a cell's seeds trained
-    together (two or more specs: `run_together`) or one run. threads: the BLAS threads it may use (None: as set)."""
+    together (two or more specs: `run_together`) or one run (its `execute`). threads: the BLAS threads it may use
+    (None: as set)."""
     limit = nullcontext()
     if threads is not None:
         from threadpoolctl import threadpool_limits
 
         limit = threadpool_limits(threads)
     with limit:
-        results = run_together(specs, data_dir, profile) if len(specs) > 1 else [run_one(specs[0], data_dir, profile)]
+        results = run_together(specs, data_dir, profile) if len(specs) > 1 else [specs[0].execute(data_dir, profile)]
     if cache_dir is not None:
         for spec, result in zip(specs, results):
             atomic_write_json(spec.cache_path(cache_dir), result)
@@ -325,8 +356,9 @@ def read_record(spec: Any, path: Path) -> dict[str, Any]:
 
 def with_partition_fields(record: dict[str, Any]) -> dict[str, Any]:
     """A record with its partition fields (`partition_fields`), computed from its stored labels where a record
-    written before they existed lacks them (k from the registry)."""
-    if "clusters_used" in record or "labels" not in record:
+    written before they existed lacks them (k from the registry); a concept run's record (its task, not a dataset,
+    names its data) is returned as stored."""
+    if "clusters_used" in record or "labels" not in record or "dataset" not in record:
         return record
     return {**record, **partition_fields(record["labels"], get_entry(record["dataset"])["clusters"])}
 
@@ -335,24 +367,23 @@ DASK_ENV = "MMC_DASK_SCHEDULER"
 SEEDS_TOGETHER_ENV = "MMC_SEEDS_TOGETHER"
 
 
-def _on_dask(scheduler: Any, jobs: Sequence[Sequence[RunSpec]], cache: Path | None, data_dir: str | None,
+def _on_dask(scheduler: Any, jobs: Sequence[Sequence[Run]], cache: Path | None, data_dir: str | None,
              profile: str | None) -> Iterable[list[dict]]:
     """The jobs' records (`_run_job`), computed on the Dask cluster `scheduler` (a Client or an address), in
-    completion order; one BLAS thread per job, as for local processes."""
-    from dask.distributed import Client
-    from joblib import Parallel, delayed, parallel_config
+    completion order; one BLAS thread per job, as for local processes. Submitted to the cluster directly: joblib's
+    dask backend runs the jobs here, in this process, when the cluster has one thread."""
+    from dask.distributed import Client, as_completed
 
     client = scheduler if isinstance(scheduler, Client) else Client(scheduler)
     try:
-        with parallel_config(backend="dask", client=client):
-            tasks = (delayed(_run_job)(job, cache, data_dir, 1, profile) for job in jobs)
-            yield from Parallel(n_jobs=-1, return_as="generator_unordered")(tasks)
+        futures = [client.submit(_run_job, job, cache, data_dir, 1, profile, pure=False) for job in jobs]
+        yield from (future.result() for future in as_completed(futures))
     finally:
         if client is not scheduler:
             client.close()
 
 
-def _announced(jobs: Sequence[Sequence[RunSpec]], bar: tqdm) -> Iterator[Sequence[RunSpec]]:
+def _announced(jobs: Sequence[Sequence[Run]], bar: tqdm) -> Iterator[Sequence[Run]]:
     """The jobs in order, each named on the progress bar while it runs."""
     for job in jobs:
         first = job[0]
@@ -362,7 +393,7 @@ def _announced(jobs: Sequence[Sequence[RunSpec]], bar: tqdm) -> Iterator[Sequenc
 
 
 def run_grid(
-    specs: Sequence[RunSpec],
+    specs: Sequence[Run],
     cache_dir: str | Path | None = "default",
     n_jobs: int = 1,
     data_dir: str | None = None,
@@ -373,7 +404,8 @@ def run_grid(
     scheduler: Any = None,
     seeds_together: bool | None = None,
 ) -> pd.DataFrame:
-    """Run every spec not already in the cache; return one row per run (cached and new), labelled by its spec.
+    """Run every spec not already in the cache; return one row per run (cached and new), labelled by its spec. A
+    spec is a RunSpec or a concept run (multiclust.runs.ConceptRun, `Run`): both are cached, parallel and on Dask alike.
 
     cache_dir: "default" = <results>/cache, None = no cache. n_jobs > 1 runs the grid's jobs in parallel
     processes, each limited to one BLAS thread (two 2-thread processes on 2 cores run slower than one); on a GPU the

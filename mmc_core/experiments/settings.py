@@ -72,7 +72,7 @@ class RunSettings:
     def deep_params(self, **params) -> dict:
         """Trainer parameters for a deep method under this profile (epochs only when the profile shortens them; the
         device, which is not part of a run's identity: runner.identity_params)."""
-        return {**({"epochs": self.epochs} if self.epochs is not None else {}), "device": self.device, **params}
+        return trainer_params(self.epochs, self.device, **params)
 
     def describe(self) -> str:
         source = ("shipped reference runs (reference/runs/), nothing computed; up to " if not self.profile.computes
@@ -107,7 +107,13 @@ def choose_methods(requested: list[str] | str | None, available: list[str]) -> l
     return [name for name in available if name in wanted]
 
 
-def _whole_number(name: str, value: Any, default: int | None) -> int | None:
+def trainer_params(epochs: int | None, device: str, **params: Any) -> dict[str, Any]:
+    """A trained method's parameters under a profile: the epochs only when the profile shortens them (None: the
+    method's own), the device, then the row's own parameters (which win)."""
+    return {**({"epochs": epochs} if epochs is not None else {}), "device": device, **params}
+
+
+def whole_number(name: str, value: Any, default: int | None) -> int | None:
     """None, or a whole number >= 1; papermill's -p passes '5' through as an int, but a raw string of digits is
     accepted too. Anything else (0, 2.5, 'abc', True) is refused naming the parameter, instead of failing later
     or, for 0, silently running the profile's default."""
@@ -119,7 +125,7 @@ def _whole_number(name: str, value: Any, default: int | None) -> int | None:
                      f"for the profile's ({default if default is not None else 'the method default'}).")
 
 
-def _check_choice(profile: Any, device: Any) -> None:
+def check_choice(profile: Any, device: Any) -> None:
     """Refuse an unknown profile or device name, with the choices and an example."""
     if not isinstance(profile, str) or profile not in PROFILES:
         raise ValueError(f"profile={profile!r} is not valid: profile must be one of {', '.join(PROFILES)} "
@@ -166,12 +172,12 @@ def resolve_settings(
     reference profile, show every dataset with shipped runs unless datasets are named (False: a study of fixed
     datasets, such as the readings notebooks, shows its own). Every parameter is checked first, so a bad `-p` value is
     refused by name rather than failing somewhere in the runs."""
-    _check_choice(profile, device)
+    check_choice(profile, device)
     prof = get_profile(profile)
     if prof.computes:
         check_device(device, with_cost=prof.name == "full")  # the full profile's cost, where that is what runs
-    seeds = _whole_number("seeds", seeds, prof.seeds)
-    epochs = _whole_number("epochs", epochs, prof.epochs)
+    seeds = whole_number("seeds", seeds, prof.seeds)
+    epochs = whole_number("epochs", epochs, prof.epochs)
     protocol = "full" if prof.name == "reference" else prof.name
     wanted = _names(datasets) if datasets else list(default_datasets[protocol])  # "Event" or "Event,MSRC-v1"
     registry = list_datasets().set_index("name")

@@ -8,25 +8,25 @@ K-means seed and that seed-0 partition (so a reviewer can recompute them), the m
 evolution), the NMI of the same partitions against the set's other concepts (`other_nmi`: a representation that
 follows another concept than the one asked for shows there) and its provenance. Records live under
 <root>/<task>/<method>/<config id>/seed<seed>.json, written atomically; the shipped ones in reference/multiclust/.
+A ConceptRun is a run of the main runner (experiments.runner.Run): `run_concepts` reads, computes and caches concept
+runs with `run_grid`, so they run in `n_jobs` processes or on a Dask cluster as the feature methods' runs do.
 """
 
 from __future__ import annotations
 
 import inspect
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ..data.tasks import PLANTED, image_set
 from ..experiments.provenance import run_provenance
-from ..experiments.runner import config_hash, identity_params, read_record
-from ..io import atomic_write_json, ensure_writable_dir
+from ..experiments.runner import config_hash, identity_params, run_grid
 from ..kmeans import run_kmeans
 from ..metrics import evaluate
 from ..paths import REFERENCE_CONCEPT_RUNS_DIR, results_dir
@@ -56,9 +56,20 @@ def build_method(name: str, task: ConceptTask, seed: int, params: Mapping[str, A
     return factory(**({"n_clusters": task.n_clusters} if takes_k else {}), random_state=seed, **params)
 
 
+@cache
+def planted_task(name: str) -> ConceptTask:
+    """The task a "Planted<s>@<concept>" name stands for (built once per process)."""
+    match = PLANTED.match(name)
+    if match is None:
+        raise ValueError(f"{name!r} is not a planted task name (Planted<generator seed>@<concept>, e.g. "
+                         "'Planted1@colour').")
+    return planted_concepts(seed=int(match["seed"])).task(match["concept"])
+
+
 @dataclass(frozen=True)
 class ConceptRun:
-    """One run of a method on a concept task; `label` names its table row (not part of its identity)."""
+    """One run of a method on a concept task; `label` names its table row and `tasks` builds its task from the name
+    where the run is computed (a process or Dask worker: picklable); neither is part of its identity."""
 
     method: str
     task: str
@@ -66,6 +77,7 @@ class ConceptRun:
     params: Mapping[str, Any] = field(default_factory=dict)
     encoder: str = "synthetic"  # the encoder id (model@weights) of a real image task
     label: str | None = None
+    tasks: Callable[[str], ConceptTask] = field(default=planted_task, compare=False, repr=False)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -90,17 +102,17 @@ class ConceptRun:
     def config_id(self) -> str:
         return config_hash(self.config)
 
-    def path(self, root: Path) -> Path:
+    @property
+    def dataset(self) -> str:
+        """The image set the task is a concept of."""
+        return image_set(self.task)
+
+    def cache_path(self, root: Path) -> Path:
         return root / self.task.replace("@", "_") / self.method / self.config_id / f"seed{self.seed}.json"
 
-
-def planted_task(name: str) -> ConceptTask:
-    """The task a "Planted<s>@<concept>" name stands for."""
-    match = PLANTED.match(name)
-    if match is None:
-        raise ValueError(f"{name!r} is not a planted task name (Planted<generator seed>@<concept>, e.g. "
-                         "'Planted1@colour').")
-    return planted_concepts(seed=int(match["seed"])).task(match["concept"])
+    def execute(self, data_dir: str | None, profile: str | None) -> dict[str, Any]:
+        """The run's record, computed on its task (`tasks` knows where the data is: data_dir is not used)."""
+        return run_one(self, self.tasks(self.task), profile)
 
 
 def score_run(model: Any, task: ConceptTask) -> dict[str, Any]:
@@ -129,8 +141,9 @@ def audit_concept_record(path: Path, record: dict[str, Any], root: Path, task: C
     (and, for a one-partition method, its other-concept NMI) are not the recorded ones."""
     run = ConceptRun(record["method"], record["task"], int(record["seed"]), record["params"], record["encoder"])
     problems = []
-    if run.path(root) != path:
-        problems.append(f"filed under {path.relative_to(root)} but is the run {run.path(root).relative_to(root)}")
+    if run.cache_path(root) != path:
+        problems.append(f"filed under {path.relative_to(root)} but is the run "
+                        f"{run.cache_path(root).relative_to(root)}")
     if record.get("config_id") != run.config_id:
         problems.append(f"config_id {record.get('config_id')} is not its config's ({run.config_id})")
     missing = [k for k in provenance_keys if k not in record.get("provenance", {})]
@@ -159,7 +172,6 @@ def audit_concept_record(path: Path, record: dict[str, Any], root: Path, task: C
     return problems
 
 
-@cache
 def audit_task(name: str) -> ConceptTask | None:
     """The task a stored run is audited against: a planted one is rebuilt here; a real image set's needs its data
     and CLIP features, so its records are audited without it (None)."""
@@ -182,27 +194,20 @@ def run_one(run: ConceptRun, task: ConceptTask, profile: str | None) -> dict[str
             "outputs": method_outputs(model), "provenance": run_provenance(model, profile, seconds)}
 
 
-def run_concepts(runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask] = planted_task,
+def run_concepts(runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask] | None = None,
                  root: str | Path | None = None, compute: bool = True, profile: str | None = None,
-                 progress: bool = True, keep_outputs: bool = False) -> pd.DataFrame:
-    """Every run's record (from `root`, default <results>/multiclust, or computed and written there); one row per
-    run with its label and image set. compute=False only reads (runs not stored are left out). `tasks` builds a task
-    by name. keep_outputs: keep each run's extra outputs (candidate evolution) in an `outputs` column."""
+                 progress: bool = True, keep_outputs: bool = False, n_jobs: int = 1,
+                 scheduler: Any = None) -> pd.DataFrame:
+    """Every run's record (from `root`, default <results>/multiclust, or computed and written there by
+    experiments.runner.run_grid: `n_jobs` processes, or the Dask cluster `scheduler`, default $MMC_DASK_SCHEDULER);
+    one row per run with its label (default: its method) and image set. compute=False only reads (runs not stored
+    are left out). `tasks` builds a task by name (default: each run's own, the planted data's). keep_outputs: keep
+    each run's extra outputs (candidate evolution) in an `outputs` column."""
+    runs = [replace(run, tasks=tasks) for run in runs] if tasks is not None else list(runs)
     root = Path(root) if root is not None else results_dir() / "multiclust"
-    records, todo = [], []
-    for run in runs:
-        path = run.path(root)
-        (records.append((run, read_record(run, path))) if path.exists() else todo.append(run))
-    if compute and todo:
-        ensure_writable_dir(root, "set MMC_RESULTS_DIR to a writable directory")
-        built: dict[str, ConceptTask] = {}
-        for run in tqdm(todo, desc="runs", unit="run", disable=not progress):
-            task = built.setdefault(run.task, tasks(run.task))
-            record = run_one(run, task, profile)
-            atomic_write_json(run.path(root), record)
-            records.append((run, record))
-    rows = [{**{k: v for k, v in record.items() if k not in ("labels", "outputs")}, "label": run.label or run.method,
-             "dataset": image_set(run.task), **({"outputs": record["outputs"]} if keep_outputs else {})}
-            for run, record in records]
-    return pd.DataFrame(rows)
-
+    frame = run_grid(runs, cache_dir=root, n_jobs=n_jobs, progress=progress, keep_labels=True, profile=profile,
+                     compute=compute, scheduler=scheduler)
+    if frame.empty:
+        return pd.DataFrame()
+    frame = frame.assign(label=frame["label"].fillna(frame["method"]), dataset=frame["task"].map(image_set))
+    return frame.drop(columns=["labels", *([] if keep_outputs else ["outputs"])])

@@ -9,7 +9,7 @@ or at smoke, and every table built on them says so.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import pandas as pd
@@ -17,7 +17,7 @@ import pandas as pd
 from ..data.registry import is_available, load_registry
 from ..experiments.profiles import Profile, get_profile
 from ..deep.device import resolved_name
-from ..experiments.settings import _check_choice, _whole_number, check_device
+from ..experiments.settings import check_choice, check_device, trainer_params, whole_number
 from ..paths import data_dir
 from .runs import REFERENCE_DIR, ConceptRun, planted_task, run_concepts
 from .study import STUDY_SEEDS
@@ -43,19 +43,22 @@ class ConceptSettings:
     device: str
     encoder: Any | None  # a ClipEncoder, or None when no weights were given
     encoder_note: str  # what the image rows are computed with, or why they are not
+    n_jobs: int = 1  # processes the runs are computed in (runner.run_grid; $MMC_DASK_SCHEDULER: on that cluster)
+    built_tasks: dict[str, ConceptTask] = field(default_factory=dict, repr=False)  # image_task's, by name
 
     def params(self, **row: Any) -> dict[str, Any]:
-        """A row's parameters under this profile (epochs only when the profile shortens them; the device, which is
-        not part of a run's identity: runner.identity_params)."""
-        return {**({"epochs": self.epochs} if self.epochs is not None else {}), "device": self.device, **row}
+        """A row's parameters under this profile (experiments.settings.trainer_params; the device is not part of a
+        run's identity: runner.identity_params)."""
+        return trainer_params(self.epochs, self.device, **row)
 
     def run(self, runs: Sequence[ConceptRun], tasks: Callable[[str], ConceptTask] = planted_task,
             keep_outputs: bool = False) -> pd.DataFrame:
-        """The runs' records: read from reference/multiclust at the reference profile, else computed (cached)."""
+        """The runs' records: read from reference/multiclust at the reference profile, else computed (cached) in
+        n_jobs processes, or on the Dask cluster $MMC_DASK_SCHEDULER names."""
         if not self.profile.computes:
             return run_concepts(runs, tasks, root=REFERENCE_DIR, compute=False, progress=False,
                                 keep_outputs=keep_outputs)
-        return run_concepts(runs, tasks, profile=self.profile.name, keep_outputs=keep_outputs)
+        return run_concepts(runs, tasks, profile=self.profile.name, keep_outputs=keep_outputs, n_jobs=self.n_jobs)
 
     @property
     def weights(self) -> str:
@@ -63,11 +66,13 @@ class ConceptSettings:
         return "absent" if self.encoder is None else "random" if self.encoder.is_random else "real"
 
     def image_task(self, name: str) -> ConceptTask:
-        """The real image task "<set>@<concept>" on this encoder's cached features."""
+        """The real image task "<set>@<concept>" on this encoder's cached features (built once per process)."""
         from .images import build_task
 
-        dataset, concept = name.split("@")
-        return build_task(dataset, concept, self.encoder)
+        if name not in self.built_tasks:
+            dataset, concept = name.split("@")
+            self.built_tasks[name] = build_task(dataset, concept, self.encoder)
+        return self.built_tasks[name]
 
     @property
     def image_tasks(self) -> list[str]:
@@ -91,14 +96,15 @@ class ConceptSettings:
 
 
 def resolve_concept_settings(profile: str, seeds: int | None, epochs: int | None, device: str,
-                             clip_model: str, clip_weights: str | None) -> ConceptSettings:
+                             clip_model: str, clip_weights: str | None, n_jobs: int = 1) -> ConceptSettings:
     """Check the parameters (as every notebook does), then load the encoder when weights are given."""
-    _check_choice(profile, device)
+    check_choice(profile, device)
     prof = get_profile(profile)
     if prof.computes:
         check_device(device, with_cost=prof.name == "full")
-    n_seeds = _whole_number("seeds", seeds, prof.seeds)
-    epochs = _whole_number("epochs", epochs, prof.epochs) or prof.epochs
+    n_seeds = whole_number("seeds", seeds, prof.seeds)
+    epochs = whole_number("epochs", epochs, prof.epochs) or prof.epochs
+    n_jobs = whole_number("n_jobs", n_jobs, 1) or 1
     count = n_seeds or (prof.seeds if prof.name == "smoke" else len(STUDY_SEEDS))  # the study ships 5 seeds
     study_seeds = tuple(range(1, count + 1))
     if prof.name == "smoke" and clip_weights is None:
@@ -107,15 +113,15 @@ def resolve_concept_settings(profile: str, seeds: int | None, epochs: int | None
         return ConceptSettings(prof, study_seeds, epochs, device, None,
                                "weights absent — no CLIP weights were given (clip_weights=PATH to OpenAI's "
                                "ViT-B-32.pt with clip_model='ViT-B-32-quickgelu', or 'hf-hub:<repo>' in the local "
-                               "cache; `make weights` fetches them where a network exists)")
+                               "cache; `make weights` fetches them where a network exists)", n_jobs)
     if not prof.computes:
         return ConceptSettings(prof, study_seeds, epochs, device, None,
                                "not shipped — the reference profile reads shipped runs, and none on real images "
-                               "exist (no CLIP weights on the machines that made them); run profile full")
+                               "exist (no CLIP weights on the machines that made them); run profile full", n_jobs)
     from ..deep import resolve_device
     from ..encoders import load_encoder
 
     encoder = load_encoder(clip_model, clip_weights, device=str(resolve_device(device)))  # where the methods train
     note = (f"{encoder.id} — RANDOM weights: checks that the pipeline runs; the numbers mean nothing"
             if encoder.is_random else f"{encoder.id}")
-    return ConceptSettings(prof, study_seeds, epochs, device, encoder, note)
+    return ConceptSettings(prof, study_seeds, epochs, device, encoder, note, n_jobs)
