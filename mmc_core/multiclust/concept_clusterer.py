@@ -14,7 +14,10 @@ from .task import ConceptTask
 class ConceptClusterer(KMeansReadout, DeepClusterer):
     """Base of a concept method: `fit_task(task)` checks the task against n_clusters, hands it to `take_task` (the
     method keeps the words, prompt encoder ... it needs) and fits on the image features; after fit, `features_` is
-    the representation K-means clustered."""
+    the representation K-means clustered. Their inputs are unit-norm CLIP (or planted) features, used as they are:
+    scaling them would move them off the sphere the text prompts live on."""
+
+    default_scaling = "none"
 
     def fit_task(self, task: ConceptTask) -> "ConceptClusterer":
         """Learn on the task's image features and words (its labels are not used)."""
