@@ -90,6 +90,15 @@ def _check_options(fusion: str, label_term: str) -> None:
 
 
 @torch.no_grad()
+def median(values: torch.Tensor) -> torch.Tensor:
+    """torch.quantile(values, 0.5), computed as it computes it (sort, then lerp between the two middle values, at
+    weight 0.5 for an even count) with ops that torch.func.vmap batches (quantile has no batching rule: under vmap,
+    for seeds trained together, it would run once per seed). Values without NaN."""
+    ordered = values.flatten().sort().values
+    n = ordered.shape[0]
+    return torch.lerp(ordered[(n - 1) // 2], ordered[n // 2], 0.5 if n % 2 == 0 else 0.0)
+
+
 def interest_values(
     h: torch.Tensor,
     p: torch.Tensor,
@@ -125,7 +134,7 @@ def interest_values(
     logits = theta.masked_fill(~graph, float("-inf"))
     G_tilde = torch.softmax(logits, dim=1).nan_to_num(0.0)  # a row without neighbours (n = 1) votes for no one
     eta = G_tilde.sum(dim=0)
-    med = torch.quantile(eta, 0.5).clamp_min(torch.finfo(eta.dtype).tiny)
+    med = median(eta).clamp_min(torch.finfo(eta.dtype).tiny)
     eta_tilde = (eta / med).clamp(max=1.0)
     c = F.cosine_similarity(p, q, dim=1)
     zeta = torch.exp(c).max()

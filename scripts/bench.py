@@ -1,6 +1,8 @@
-"""Benchmark: seconds per epoch of each deep method on its main dataset, S seeds one by one and together.
+"""Benchmark: seconds per epoch of each deep method on its main dataset, S seeds one by one and together, and the
+aten ops and host syncs per training step (counted on the CPU: what a GPU would launch and wait for).
 
     python scripts/bench.py [--methods idmc ddmc ...] [--seeds 1 5 20] [--epochs 3] [--device auto] [--keep]
+                            [--ops-only | --no-ops]
 
 For each method (IDMC on Handwritten, the others on Event) and S in --seeds: S fits one after another and one fit of
 the S seeds together (mmc_core.deep.seeds), timed in the same process after a warm-up fit; a method that cannot train
@@ -8,7 +10,9 @@ its seeds together is timed for one seed (and says why). Per epoch = fit time / 
 included. --keep writes the rows, each with its date and commit, to reference/bench/<cpu|cuda>.json (replacing the
 rows of the methods measured again, on the same device and settings; anything else starts the file anew), from which
 `python -m mmc_core readme` writes the README's benchmark and the full profile's projected time. Run on an idle
-machine with OMP_NUM_THREADS=1 (make bench does): other processes on the same cores slow every number.
+machine with OMP_NUM_THREADS=1 (make bench does): other processes on the same cores slow every number. The op counts
+(mmc_core.deep.opcount.per_step, batches of 128, one epoch) do not depend on the load or the device; --keep writes
+them to reference/bench/ops.json (all methods measured anew replace the file's rows of those methods).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from tqdm.auto import tqdm
 
 from mmc_core.data import load_dataset
 from mmc_core.deep import DeepClusterer
-from mmc_core.experiments.benchmark import SEED_COUNTS, bench_path, bench_table, measure_case, merge_bench
+from mmc_core.experiments.benchmark import (BENCH_DIR, OPS_FILE, SEED_COUNTS, bench_path, bench_table, measure_case,
+                                            measure_ops, merge_bench, ops_table)
 from mmc_core.experiments.provenance import code_version, cpu_identity, thread_count
 from mmc_core.methods import available, method_class
 from mmc_core.preprocessing import scale_views
@@ -38,11 +43,18 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=3, help="epochs per timed fit")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--keep", action="store_true", help="write reference/bench/<device>.json for the README")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--ops-only", action="store_true", help="count ops and syncs per step, time nothing")
+    which.add_argument("--no-ops", action="store_true", help="time only")
     args = parser.parse_args()
+    stamp = {"date": datetime.date.today().isoformat(), "commit": code_version()}  # the code that runs, at start
+    if not args.no_ops:
+        count_ops(args.methods, sorted(args.seeds), stamp, args.keep)
+    if args.ops_only:
+        return
     device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     where = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU: {cpu_identity()}"
     print(f"{where}; {thread_count()} thread(s); torch {torch.__version__}")
-    stamp = {"date": datetime.date.today().isoformat(), "commit": code_version()}  # the code that runs, at start
     rows = []
     for method in tqdm(args.methods, desc="bench", unit="method"):
         name = MAIN_DATASET.get(method, "Event")
@@ -63,6 +75,26 @@ def main() -> None:
         kept = merge_bench(json.loads(path.read_text()) if path.exists() else None, bench)
         path.write_text(json.dumps(kept, indent=1) + "\n")
         print(f"kept in {path}; `python -m mmc_core readme` writes it into README.md")
+
+
+def count_ops(methods: list[str], seeds: list[int], stamp: dict[str, str], keep: bool) -> None:
+    """Ops and syncs per step of every method, S seeds one by one and together; kept in reference/bench/ops.json."""
+    rows = []
+    for method in tqdm(methods, desc="ops", unit="method"):
+        name = MAIN_DATASET.get(method, "Event")
+        ds = load_dataset(name)
+        rows += measure_ops(method, name, scale_views(ds.views, ds.scaling), ds.n_clusters, seeds)
+    path = BENCH_DIR / OPS_FILE
+    kept = json.loads(path.read_text()) if path.exists() else {"rows": []}
+    others = [row for row in kept["rows"] if row["method"] not in methods] if kept.get("torch") == torch.__version__ \
+        else []
+    new = {"torch": torch.__version__, **stamp,
+           "rows": sorted(others + rows, key=lambda row: (row["method"], row["seeds"]))}
+    print(ops_table({"rows": rows}).to_markdown(index=False))
+    if keep:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(new, indent=1) + "\n")
+        print(f"kept in {path}")
 
 
 if __name__ == "__main__":

@@ -63,13 +63,14 @@ class TracedSDCIB(SDCIB):
 
     probe_every = 5  # the gradient probe's period in epochs (and the last epoch); the statistics run every epoch
 
-    def _train_epoch(self, stage, data, optimizer, generator, ctx):
-        record = super()._train_epoch(stage, data, optimizer, generator, ctx)
+    def _train_epoch(self, stage, nets, optimizer, ctx):
+        (record,) = super()._train_epoch(stage, nets, optimizer, ctx)  # one network: its fit
+        data = nets.data
         with torch.random.fork_rng():
             record.update(self._assignment_stats(data))
             if ctx["epoch"] % self.probe_every == 0 or ctx["epoch"] == ctx["epochs"] - 1:
                 record.update(self._gradient_probe(data, ctx))
-        return record
+        return [record]
 
     def _assignment_stats(self, data):
         stats = {}

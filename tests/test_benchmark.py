@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 from synthetic import two_view_minmax
 
 from mmc_core.experiments import benchmark
-from mmc_core.experiments.benchmark import bench_block, full_profile_estimate, measure_case, merge_bench
+from mmc_core.deep import DeepClusterer
+from mmc_core.experiments.benchmark import (OPS_TARGET, SYNCS_KEPT, bench_block, full_profile_estimate,
+                                            measure_case, measure_ops, merge_bench)
+from mmc_core.methods import available, method_class
 
 
 def record(method: str, dataset: str, config: str, seconds: float) -> dict:
@@ -65,3 +69,40 @@ def test_keeping_a_remeasured_method_replaces_only_its_rows_and_stamps_them(tmp_
     (tmp_path / "cpu.json").write_text(json.dumps(merged))
     block = bench_block([])
     assert "measured 2026-12-05, 2026-12-06 at commit abc1234, def5678" in block and "| 1.5 " in block
+
+
+def small_params(method: str) -> dict:
+    """Narrow networks where the method has the parameters (the op count depends on the layers, not their width)."""
+    from test_seeds import TOGETHER
+
+    return {k: v for k, v in TOGETHER.get(method, {}).items() if k not in ("epochs", "batch_size", "device")}
+
+
+DEEP = [m for m in available() if issubclass(method_class(m), DeepClusterer)]
+
+
+@pytest.fixture(scope="module")
+def op_rows() -> dict[str, list[dict]]:
+    rows = np.random.default_rng(0).permutation(180)[:64]  # 4 batches of 16, from every cluster
+    views = [v[rows] for v in two_view_minmax()[0]]
+    return {m: measure_ops(m, "planted", views, 3, (1, 20), batch_size=16, params=small_params(m)) for m in DEEP}
+
+
+def test_seeds_together_cost_at_most_one_and_a_half_seeds_ops(op_rows):
+    """20 seeds trained together launch at most OPS_TARGET times one seed's kernels per step: fails where a part of
+    the step runs once per seed (a loss term outside vmap, an op vmap has no rule for, per-seed Adam)."""
+    batching = {m: rows[-1] for m, rows in op_rows.items() if rows[-1]["why not together"] is None}
+    assert {"ddmc", "idmc", "sdcib", "simvc"} <= set(batching)
+    over = {m: row["together / 1 seed (ops)"] for m, row in batching.items()
+            if row["together / 1 seed (ops)"] > OPS_TARGET}
+    assert not over, f"ops per step of 20 seeds together over one seed's: {over}"
+
+
+def test_no_method_syncs_the_host_in_its_batch_loop(op_rows):
+    """A scalar read, a boolean mask, a nonzero or a tensor from host data per step, one seed or 20 together, fails
+    (but the syncs a method keeps with its reason, SYNCS_KEPT)."""
+    syncing = {m: (row["syncing ops (1 seed)"], row["syncing ops (together)"]) for m, rows in op_rows.items()
+               for row in rows if m not in SYNCS_KEPT and (row["one by one (syncs/step)"] or
+                                                           row["together (syncs/step)"])}
+    assert not syncing, f"host syncs per step: {syncing}"
+    assert all(op_rows[m][0]["one by one (syncs/step)"] for m in SYNCS_KEPT)  # a fixed one leaves SYNCS_KEPT

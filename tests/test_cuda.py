@@ -40,7 +40,7 @@ def test_concept_method_trains_on_cuda(cls):
 @pytest.mark.parametrize("name", [n for n in DEEP if getattr(method_class(n), "trains_seeds_together", False)])
 def test_seeds_together_on_cuda_match_their_runs_within_float_tolerance(name):
     """On CUDA the kernels pick their own reduction order, so seeds trained together match their sequential runs
-    within float tolerance (bit equality is the CPU's, tests/test_seeds.py). Two epochs, so that a last-bit difference
+    within float tolerance (as batched seeds do on the CPU, tests/test_seeds.py). Two epochs, so that a difference
     has not yet grown: Adam's steps are about lr (1e-3) each, so parameters agree to a few steps, labels nearly all."""
     views, _ = two_view_minmax()
     params = {**SMALL[name], "epochs": 2, "device": "cuda"}

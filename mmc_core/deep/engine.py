@@ -1,34 +1,46 @@
 """The trainer every deep method shares, and the contract between them.
 
-A deep method is a `DeepClusterer` subclass that declares:
-- its network: `build(dims)` -> nn.Module;
-- its training: `stages()` -> [Stage], each stage naming its loss terms and their weights (`weights`), the function
-  giving a batch's raw term values (`terms`), and optional hooks; a one-stage method just defines `loss_terms`
-  and `loss_weights()` (and, if it needs them, the hook methods below);
-- its readout: `soft_assign(model, views)` -> (n, k) probabilities, and `embed(model, views)` for plots.
-- optionally `prepare(views)` (settled from the data before the network is built) and `after_fit(views)` (what it
-  keeps from the trained network besides the labels).
+The method contract. What every deep method (a `DeepClusterer` subclass) provides, the six points:
+1. `build(dims)` -> nn.Module, its network;
+2. its training: `stages()` -> [Stage] (each naming its loss terms with their weights and the function giving a
+   batch's raw term values), or for one stage just `loss_terms(model, out, batch, ctx)` and `loss_weights()`;
+3. `soft_assign(model, views)` -> (n, k) probabilities;  4. `embed(model, views)`, the representation it clusters;
+5. `prepare(views)`, settled from the data before the network is built;  6. `after_fit(views)`, what it keeps.
+What a method may override where it needs it: `forward(model, batch, ctx)` (the training forward pass) and the
+hooks `on_epoch_start`, `before_step`, `after_step` (methods or Stage fields), `trainable_parameters(model)`
+(Adam's parameter groups), `training_labels(data)` (a readout that is not the argmax); class attributes
+`trainer_defaults`, `inference_chunk`, `cluster_loss`.
+What batching the seeds strictly needs (mmc_core.deep.seeds), and nothing else does:
+- `trains_seeds_together` (with `seeds_apart`, the reason when not): the method's forward pass, `after_network`
+  and loss terms run under torch.func.vmap, so they may not act on the model outside of what they compute;
+- `after_network(out, batch, ctx)`: what the default forward pass derives from the network's output (IDMC's
+  interest values), batched with it, where an own `forward` would not batch;
+- `auxiliary_modules`, `auxiliary_loss(model, out, batch, ctx)`, `auxiliary_optimizer()`: networks outside the
+  forward pass trained on their own objective (SDCIB's critics, EAMC's discriminators), stepped by the trainer so
+  that they stack with the rest.
 
 Per batch the trainer runs: before_step(model, batch, ctx) -> out = forward(model, batch, ctx) (default
-after_network(model(batch), batch, ctx)) -> after_forward(model, batch, out, ctx) -> terms(model, out, batch, ctx)
--> the weighted sum of the terms not disabled is minimised -> after_step(model, batch, out, ctx).
-on_epoch_start(model, data, ctx) runs, without gradients, before each epoch. Side effects (critic steps, EMA
-updates, pseudo-label refreshes, kept interest values) live in hooks only: `terms` computes values. A batch
-(`Batch`) is the list of its views' rows and carries their sample indices (`batch.index`), so per-sample state
-(pseudo labels) is looked up, not recomputed.
+after_network(model(batch), batch, ctx)) -> one Adam step of the auxiliary modules on auxiliary_loss(model, out,
+batch, ctx) -> terms(model, out, batch, ctx) -> the weighted sum of the terms not disabled is minimised ->
+after_step(model, batch, out, ctx). on_epoch_start(model, data, ctx) runs, without gradients, before each epoch.
+Side effects (EMA updates, pseudo-label refreshes, kept interest values) live in hooks only: `terms` computes
+values. A batch (`Batch`) is the list of its views' rows and carries their sample indices (`batch.index`), so
+per-sample state (pseudo labels) is looked up, not recomputed.
 
-What the trainer does once for all methods: seeding, CPU/CUDA selection, shuffled mini-batches, Adam with a step
-learning-rate schedule per stage, switching terms off by name (ablations), a per-epoch history of every raw term,
-its weight and the minimised total (accumulated on the device: no host sync per batch), per-epoch ACC/NMI/PUR when
-labels are given to `fit` (never used for training or selection), tqdm progress, label-free model selection (last
-epoch, or lowest total loss), and chunked inference.
+One loop (`train_networks`) trains S >= 1 networks: a fit is S = 1 (`OneNetwork`), seeds trained together are S
+stacked networks (mmc_core.deep.seeds.StackedNetworks), every step batched over them. What the trainer does once for
+all methods: seeding, CPU/CUDA selection, shuffled mini-batches (the epoch's order copied to the device once),
+Adam with a step learning-rate schedule per stage, switching terms off by name (ablations), a per-epoch history of
+every raw term, its weight and the minimised total (accumulated on the device: no host sync per batch), per-epoch
+ACC/NMI/PUR when labels are given to `fit` (never used for training or selection), tqdm progress, label-free model
+selection (last epoch, or lowest total loss), and chunked inference.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Mapping, Sequence
+from typing import Any, Callable, ClassVar, Mapping, Protocol, Sequence
 
 import numpy as np
 import pandas as pd
@@ -74,7 +86,6 @@ class Stage:
     lr: float | None = None
     on_epoch_start: Hook | None = None
     before_step: Hook | None = None
-    after_forward: Hook | None = None
     after_step: Hook | None = None
 
     @property
@@ -117,16 +128,142 @@ def weighted_total(terms: Mapping[str, torch.Tensor], active: Sequence[tuple[str
 
 
 def term_values(stage: Stage, terms: Mapping[str, torch.Tensor], total: Any, device: torch.device) -> torch.Tensor:
-    """A batch's raw terms and total as one float64 vector on the device (summed over an epoch without host sync)."""
-    values = [terms[name].detach() for name in stage.names] + [torch.as_tensor(total).detach()]
-    return torch.stack([v.to(device=device, dtype=torch.float64) for v in values])
+    """A batch's raw terms and total as float64 on the device, the last dimension the terms (summed over an epoch
+    without host sync): a vector for one network, (S, terms + 1) for S stacked ones."""
+    values = [terms[name].detach() for name in stage.names]
+    total = torch.as_tensor(total).detach()
+    values.append(total.expand_as(values[0]) if values and total.dim() < values[0].dim() else total)
+    return torch.stack([v.to(device=device, dtype=torch.float64) for v in values], dim=-1)
 
 
-def epoch_record(stage: Stage, means: torch.Tensor, weights: Mapping[str, float]) -> dict[str, float]:
-    """An epoch's history row: the mean raw terms, the total and each term's weight (one host transfer)."""
-    record = dict(zip([*stage.names, "total"], means.tolist()))
+def epoch_record(stage: Stage, means: Sequence[float], weights: Mapping[str, float]) -> dict[str, float]:
+    """An epoch's history row: the mean raw terms, the total and each term's weight."""
+    record = dict(zip([*stage.names, "total"], means))
     record.update({f"{name} weight": w for name, w in weights.items()})
     return record
+
+
+def step_auxiliary(optimizer: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+    """One step of the auxiliary modules on their loss (S stacked networks' losses summed: each its own gradient)."""
+    optimizer.zero_grad(set_to_none=True)
+    (loss if loss.dim() == 0 else loss.sum()).backward()
+    optimizer.step()
+
+
+class Networks(Protocol):
+    """What `train_networks` trains: one network (`OneNetwork`) or S stacked ones (mmc_core.deep.seeds)."""
+
+    data: list[torch.Tensor]
+    shape: tuple[int, ...]  # () for one network, (S,) for S
+
+    def optimizer(self, stage: Stage) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]: ...
+
+    def train(self) -> None: ...
+
+    def batches(self) -> list[torch.Tensor]: ...
+
+    def step(self, stage: Stage, idx: torch.Tensor, ctx: Ctx) -> tuple[dict[str, torch.Tensor], Any]: ...
+
+    def after_step(self, stage: Stage, step: Any, ctx: Ctx) -> None: ...
+
+    def seed(self, s: int) -> "DeepClusterer": ...
+
+    def finish(self) -> None: ...
+
+
+class OneNetwork:
+    """One estimator's network, trained as its `fit` trains it: the S = 1 case of `train_networks`."""
+
+    shape: tuple[int, ...] = ()
+
+    def __init__(self, estimator: "DeepClusterer", data: list[torch.Tensor], generator: torch.Generator):
+        self.estimator, self.data, self.generator = estimator, data, generator
+        model = estimator.model_
+        self.auxiliary = estimator._auxiliary_optimizer(
+            [p for name in estimator.auxiliary_modules for p in model.get_submodule(name).parameters()])
+
+    def optimizer(self, stage: Stage) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+        return self.estimator._optimizer(stage)
+
+    def train(self) -> None:
+        self.estimator.model_.train()
+
+    def batches(self) -> list[torch.Tensor]:
+        e = self.estimator
+        return index_batches(len(self.data[0]), e.batch_size, self.generator, e.device_)
+
+    def step(self, stage: Stage, idx: torch.Tensor, ctx: Ctx) -> tuple[dict[str, torch.Tensor], Any]:
+        """Hooks, forward pass, auxiliary step and loss terms of one batch; the batch and output for `after_step`."""
+        e, model = self.estimator, self.estimator.model_
+        batch = Batch([X[idx] for X in self.data], idx)
+        if stage.before_step is not None:
+            stage.before_step(model, batch, ctx)
+        out = (stage.forward or e.forward)(model, batch, ctx)
+        if self.auxiliary is not None:
+            step_auxiliary(self.auxiliary, e.auxiliary_loss(model, out, batch, ctx))
+        return e._checked_terms(stage, stage.terms(model, out, batch, ctx)), (batch, out)
+
+    def after_step(self, stage: Stage, step: Any, ctx: Ctx) -> None:
+        stage.after_step(self.estimator.model_, *step, ctx)
+
+    def seed(self, s: int) -> "DeepClusterer":
+        """The estimator of network s, its network as trained so far."""
+        return self.estimator
+
+    def finish(self) -> None:
+        """Nothing to hand back: the estimator's network is the one trained."""
+
+
+def train_networks(estimators: Sequence["DeepClusterer"], nets: Networks, views: Sequence[list[np.ndarray]],
+                   progress: bool) -> None:
+    """The trainer's loop, for the S >= 1 networks of `nets` (S estimators of one method, differing only in their
+    seed): stages, epochs (`DeepClusterer._train_epoch`: every step one batch per network), learning-rate
+    schedules, per-epoch history, monitored scores, label-free epoch selection, snapshots; at the end each estimator
+    fitted as its own `fit` leaves it (history_, epoch_labels_, labels_, what `after_fit` keeps)."""
+    first, data = estimators[0], nets.data
+    stages = first.stages()
+    first._check_disable(stages)
+    ctx: Ctx = {"n_samples": len(data[0])}
+    records: list[list[dict[str, Any]]] = [[] for _ in estimators]
+    best: list[tuple[float, Any]] = [(float("inf"), None) for _ in estimators]
+    selections = [EpochSelection(e) for e in estimators]
+    for e in estimators:
+        e.snapshots_ = {}
+    name = type(first).__name__ + (f" x{len(estimators)} seeds" if len(estimators) > 1 else "")
+    bar = tqdm(total=sum(s.epochs for s in stages), desc=name, disable=not progress, unit="epoch")
+    for stage in stages:
+        optimizer, schedule = nets.optimizer(stage)
+        for epoch in range(stage.epochs):
+            ctx.update(stage=stage.name, epoch=epoch, epochs=stage.epochs)
+            for e in estimators:
+                e._snapshot(data, len(records[0]))
+            if stage.on_epoch_start is not None:
+                with torch.no_grad():
+                    stage.on_epoch_start(first.model_, data, ctx)
+            rows = first._train_epoch(stage, nets, optimizer, ctx)
+            schedule.step()
+            for s, (e, row) in enumerate(zip(estimators, rows)):
+                record = {"stage": stage.name, "epoch": epoch, **row}
+                if e._monitor_labels is not None:
+                    scores = evaluate(e._monitor_labels, nets.seed(s).training_labels(data))
+                    record.update({k: scores[k] for k in ("acc", "nmi", "pur")})
+                records[s].append(record)
+                if e.selection == "min_loss" and stage is stages[-1] and record["total"] < best[s][0]:
+                    best[s] = (record["total"], copy.deepcopy(nets.seed(s).model_.state_dict()))
+                if stage is stages[-1]:
+                    selections[s].update(record, len(records[s]) - 1, lambda s=s: nets.seed(s).labels_now(data))
+            bar.update()
+            bar.set_postfix_str(f"{stage.name} loss {records[0][-1]['total']:.4f}")
+    bar.close()
+    nets.finish()
+    for e, rows, (_, state), selection, own in zip(estimators, records, best, selections, views):
+        e._snapshot(data, len(rows))
+        if state is not None:
+            e.model_.load_state_dict(state)
+        e.history_ = pd.DataFrame.from_records(rows)
+        e.epoch_labels_ = selection.chosen
+        e.labels_ = e.training_labels(data)
+        e.after_fit(own)
 
 
 class EpochSelection:
@@ -160,18 +297,19 @@ class DeepClusterer(MultiViewClusterer):
     """Base class of the deep methods (the contract is in the module docstring). Class attributes:
     `trainer_defaults` (the method's own defaults of the trainer parameters, e.g. {"batch_size": 256}),
     `inference_chunk` (samples per forward pass at inference; None = all at once, for methods whose forward pass
-    links the samples, e.g. a graph over them) and `trains_seeds_together` (True where the method's seeds may be
-    trained as one batched computation, mmc_core.deep.seeds: its loss terms, `after_network` and `after_step`
-    use the forward pass's output and the batch only, never the model, and it has no other hooks, but for an
-    `after_forward` that steps its `auxiliary_modules`) and `auxiliary_modules` (names of the network's submodules
-    its forward pass does not use, trained in `after_forward` on their own objective and read by its loss terms:
-    SDCIB's critics, EAMC's discriminators; with seeds together they stay each seed's own, outside the stack)."""
+    links the samples, e.g. a graph over them), `trains_seeds_together` (True where the method's seeds may be
+    trained as one batched computation, mmc_core.deep.seeds: its forward pass, `after_network` and loss terms run
+    under torch.func.vmap over the stacked networks, it has no hook but `after_step`, and it draws random numbers
+    only with torch.randperm and torch.multinomial), `seeds_apart` (why not, where no hook says it) and
+    `auxiliary_modules` (names of the network's submodules its forward pass does not use, trained by the trainer
+    with their own Adam, `auxiliary_optimizer()`, on `auxiliary_loss` after each forward pass and read by the loss
+    terms: SDCIB's critics, EAMC's discriminators)."""
 
     trainer_defaults: ClassVar[dict[str, Any]] = {}
     inference_chunk: ClassVar[int | None] = 2048
     trains_seeds_together: ClassVar[bool] = False  # seeds of a cell can train as one batched computation
     seeds_apart: ClassVar[str] = "its loss terms use the network"  # why not, where no hook says it
-    auxiliary_modules: ClassVar[tuple[str, ...]] = ()  # submodules outside the forward pass, stepped in after_forward
+    auxiliary_modules: ClassVar[tuple[str, ...]] = ()  # submodules outside the forward pass, on auxiliary_loss
     cluster_loss: ClassVar[tuple[str, ...]] = ()  # the terms that train the cluster head (the DDC loss of IDMC/DDMC)
     parameter_constraints: ClassVar[dict[str, Any]] = {
         "epochs": Interval(int, 1), "batch_size": Interval(int, 2), "lr": Interval(float, 0, closed="neither"),
@@ -181,7 +319,6 @@ class DeepClusterer(MultiViewClusterer):
     }
     on_epoch_start: Hook | None = None
     before_step: Hook | None = None
-    after_forward: Hook | None = None
     after_step: Hook | None = None
 
     def __init__(
@@ -240,11 +377,18 @@ class DeepClusterer(MultiViewClusterer):
 
     def stages(self) -> list[Stage]:
         return [Stage("train", self.epochs, self.loss_terms, self.loss_weights(), self.forward,
-                      on_epoch_start=self.on_epoch_start, before_step=self.before_step,
-                      after_forward=self.after_forward, after_step=self.after_step)]
+                      on_epoch_start=self.on_epoch_start, before_step=self.before_step, after_step=self.after_step)]
 
     def soft_assign(self, model: nn.Module, views: list[torch.Tensor]) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
+
+    def auxiliary_loss(self, model: nn.Module, out: Any, batch: Batch, ctx: Ctx) -> torch.Tensor:  # pragma: no cover
+        """What the `auxiliary_modules` minimise at each step, from the forward pass's output (detached)."""
+        raise NotImplementedError(f"{type(self).__name__} names auxiliary_modules but gives no auxiliary_loss.")
+
+    def auxiliary_optimizer(self) -> dict[str, Any]:
+        """The Adam options (lr, betas) of the `auxiliary_modules`; default: the method's learning rate."""
+        return {"lr": self.lr}
 
     def trainable_parameters(self, model: nn.Module) -> list[nn.Parameter] | list[dict[str, Any]]:
         """What the trainer's optimizer updates: parameters, or Adam parameter groups (dicts with their own lr or
@@ -270,54 +414,25 @@ class DeepClusterer(MultiViewClusterer):
 
     # ----------------------------------------------------------------- training
     def _fit(self, views: list[np.ndarray]) -> None:
-        """Train on the views. Labels given to `fit`, if any, only fill ACC/NMI/PUR per epoch in `history_`. The
-        representation (`embed`) of the training data is kept in `snapshots_[e]` before each epoch e listed in
-        `snapshot_epochs` (counted over all stages from 0; the number of epochs in all = after the last one)."""
+        """Train on the views: `train_networks` over this one network (S = 1). Labels given to `fit`, if any, only
+        fill ACC/NMI/PUR per epoch in `history_`. The representation (`embed`) of the training data is kept in
+        `snapshots_[e]` before each epoch e listed in `snapshot_epochs` (counted over all stages from 0; the number of
+        epochs in all = after the last one)."""
         data, generator = self._setup(views)
-        stages = self.stages()
-        self._check_disable(stages)
-        ctx: Ctx = {"n_samples": len(data[0])}
-        records: list[dict[str, Any]] = []
-        best_loss, best_state = float("inf"), None
-        self.snapshots_: dict[int, np.ndarray] = {}
-        selection = EpochSelection(self)
-        bar = tqdm(total=sum(s.epochs for s in stages), desc=type(self).__name__, disable=not self.progress,
-                   unit="epoch")
-        for stage in stages:
-            optimizer, schedule = self._optimizer(stage)
-            for epoch in range(stage.epochs):
-                ctx.update(stage=stage.name, epoch=epoch, epochs=stage.epochs)
-                self._snapshot(data, len(records))
-                if stage.on_epoch_start is not None:
-                    with torch.no_grad():
-                        stage.on_epoch_start(self.model_, data, ctx)
-                record = {"stage": stage.name, "epoch": epoch, **self._train_epoch(stage, data, optimizer,
-                                                                                  generator, ctx)}
-                schedule.step()
-                if self._monitor_labels is not None:
-                    scores = evaluate(self._monitor_labels, self.training_labels(data))
-                    record.update({k: scores[k] for k in ("acc", "nmi", "pur")})
-                records.append(record)
-                if self.selection == "min_loss" and stage is stages[-1] and record["total"] < best_loss:
-                    best_loss, best_state = record["total"], copy.deepcopy(self.model_.state_dict())
-                if stage is stages[-1]:
-                    selection.update(record, len(records) - 1, lambda: self.labels_now(data))
-                bar.update()
-                bar.set_postfix_str(f"{stage.name} loss {record['total']:.4f}")
-        bar.close()
-        self._snapshot(data, len(records))
-        if best_state is not None:
-            self.model_.load_state_dict(best_state)
-        self.history_ = pd.DataFrame.from_records(records)
-        self.epoch_labels_ = selection.chosen
-        self.labels_ = self.training_labels(data)
-        self.after_fit(views)
+        train_networks([self], OneNetwork(self, data, generator), [views], self.progress)
 
-    def _optimizer(self, stage: Stage) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
-        """A stage's Adam over `trainable_parameters`, and its step schedule (halving at mid-stage by default)."""
-        optimizer = torch.optim.Adam(self.trainable_parameters(self.model_), lr=stage.lr or self.lr)
+    def _optimizer(self, stage: Stage, parameters: Any = None
+                   ) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+        """A stage's Adam over `parameters` (default: `trainable_parameters` of the network), and its step schedule
+        (halving at mid-stage by default)."""
+        parameters = self.trainable_parameters(self.model_) if parameters is None else parameters
+        optimizer = torch.optim.Adam(parameters, lr=stage.lr or self.lr)
         step = self.lr_step or max(stage.epochs // 2, 1)
         return optimizer, torch.optim.lr_scheduler.StepLR(optimizer, step_size=step, gamma=self.lr_gamma)
+
+    def _auxiliary_optimizer(self, parameters: Sequence[torch.Tensor]) -> torch.optim.Optimizer | None:
+        """The Adam of the `auxiliary_modules` (None without them), one for the whole fit."""
+        return torch.optim.Adam(parameters, **self.auxiliary_optimizer()) if self.auxiliary_modules else None
 
     def _setup(self, views: list[np.ndarray]) -> tuple[list[torch.Tensor], torch.Generator]:
         """Before training: the method's `prepare`, the seeded network on its device, the data as tensors there and
@@ -343,31 +458,29 @@ class DeepClusterer(MultiViewClusterer):
             raise ValueError(f"disable={sorted(unknown)} names no loss term of {type(self).__name__}; "
                              f"its terms are {sorted(known)}.")
 
-    def _train_epoch(self, stage: Stage, data: list[torch.Tensor], optimizer: torch.optim.Optimizer,
-                     generator: torch.Generator, ctx: Ctx) -> dict[str, float]:
-        """One pass over shuffled batches; returns the epoch means of the raw terms, their weights and the total."""
-        self.model_.train()
+    def _train_epoch(self, stage: Stage, nets: "Networks", optimizer: torch.optim.Optimizer,
+                     ctx: Ctx) -> list[dict[str, float]]:
+        """One pass over each network's shuffled batches, every step one batch per network: forward, auxiliary
+        step, terms, the weighted total minimised (the S networks' totals summed: each network's gradient is its
+        own), `after_step`. Returns, per network, the epoch means of the raw terms, their weights and the total
+        (one host transfer for all)."""
+        nets.train()
         weights = stage.weights_at(ctx["epoch"])
         active = [(name, w) for name, w in weights.items() if name not in self.disable]
-        batches = index_batches(len(data[0]), self.batch_size, generator, self.device_)
-        sums = torch.zeros(len(stage.names) + 1, dtype=torch.float64, device=self.device_)
+        batches = nets.batches()
+        sums = torch.zeros((*nets.shape, len(stage.names) + 1), dtype=torch.float64, device=self.device_)
         for idx in batches:
-            batch = Batch([X[idx] for X in data], idx)
-            if stage.before_step is not None:
-                stage.before_step(self.model_, batch, ctx)
-            out = (stage.forward or self.forward)(self.model_, batch, ctx)
-            if stage.after_forward is not None:
-                stage.after_forward(self.model_, batch, out, ctx)
-            terms = self._checked_terms(stage, stage.terms(self.model_, out, batch, ctx))
+            terms, step = nets.step(stage, idx, ctx)
             loss = weighted_total(terms, active)
             if isinstance(loss, torch.Tensor) and loss.requires_grad:
                 optimizer.zero_grad(set_to_none=True)
-                loss.backward()
+                (loss if loss.dim() == 0 else loss.sum()).backward()
                 optimizer.step()
             if stage.after_step is not None:
-                stage.after_step(self.model_, batch, out, ctx)
+                nets.after_step(stage, step, ctx)
             sums += term_values(stage, terms, loss, self.device_)
-        return epoch_record(stage, sums / len(batches), weights)
+        means = (sums / len(batches)).tolist()
+        return [epoch_record(stage, row, weights) for row in (means if nets.shape else [means])]
 
     def _checked_terms(self, stage: Stage, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """The terms a stage's `terms` gave, checked against the names the stage declares."""

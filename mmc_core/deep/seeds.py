@@ -1,47 +1,42 @@
-"""Seeds of one cell trained together, as one batched computation whose result per seed is its sequential run's.
+"""Seeds of one cell trained together: S networks stacked, every step of the trainer batched over the seeds.
 
 Why: the networks are small MLPs on batches of 100-256, so one run at a time leaves a GPU mostly idle (launch
 bound); S seeds stacked along a leading dimension make each kernel S times larger instead of S times more kernels.
 
-How: each seed's network is built as its own `fit` builds it (its seed, its `prepare`), the S networks are stacked
-(`torch.func.stack_module_state`) and the forward pass runs under `torch.func.vmap`; each seed's loss terms are the
-method's own, computed on its slice of the output and its own shuffled batch. Each seed's parameters are views of
-its slice of the stacked ones, stepped by its own Adam as in its sequential fit (one Adam over the stacked
-parameters made the optimizer step several times slower on the CPU: its working set no longer fits in cache). vmap's
-own rules for Linear and BatchNorm compute the same values in another order (matmul + add instead of addmm; one
-normalisation over S x C channels): the last bits differ and, after tens of epochs, a few labels. So under
-`ExactSeedOps` a linear layer runs as baddbmm whose backward makes, per seed, the gemm calls F.linear's backward
-makes, and batch norm runs seed by seed. On the CPU with one thread (the project's setting) each seed's parameters,
-history and labels then equal its sequential run's bit for bit (tests/test_seeds.py); with several threads or on
-CUDA the kernels may split sums differently: equal within float tolerance. A method opts in with
-`trains_seeds_together`: its loss terms and its `after_network` and `after_step` hooks (run per seed) use the
-forward pass's output and the batch, never the stacked network, and it has no other hooks, but for an
-`after_forward` that steps its `auxiliary_modules` (SDCIB's critics, EAMC's discriminators: networks outside the
-forward pass, which stay each seed's own and are run seed by seed, on the seed's slice of the output); networks that
-differ in structure between seeds (DDMC's dominant view is chosen per seed) are trained in groups of equal
-structure."""
+How (`StackedNetworks`, trained by the trainer's one loop, engine.train_networks): each seed's network is built as
+its own `fit` builds it (its seed, its `prepare`), the S networks are stacked (`torch.func.stack_module_state`:
+one tensor per parameter and buffer), and each step runs the method's forward pass, its auxiliary loss and its loss
+terms under `torch.func.vmap` over the stack (`functional_call`): every op, BatchNorm included, runs once for all
+seeds. One copy of the data; each seed's batch order is its own shuffle (its fit's generator), the S orders one
+index tensor per step. One Adam over the stacked parameters (Adam is elementwise, so it is each seed's own Adam;
+one learning-rate schedule, as the seeds share their settings), and one for the stacked auxiliary modules (SDCIB's
+critics, EAMC's discriminators). Random draws in the loss terms (torch.randperm, torch.multinomial: SDCIB's
+shuffled pairs, CoMVC's negatives) come from each seed's own stream, the global generator as its sequential fit
+finds it (`SeedOps`). vmap's kernels sum in another order than the sequential fit's (a linear layer is matmul +
+add, not addmm): each seed's parameters, history and labels equal its sequential run's within float tolerance
+(tests/test_seeds.py), not bit for bit; on the CPU seeds are therefore trained one by one unless asked.
+
+A method opts in with `trains_seeds_together`: no hook but `after_step` (run per seed on its slice of the output),
+its own forward pass the default one. Networks that differ in structure between seeds (DDMC's dominant view is
+chosen per seed) are trained in groups of equal structure."""
 
 from __future__ import annotations
 
 import copy
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
-import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten, tree_unflatten
-from tqdm.auto import tqdm
 
-from .engine import Batch, DeepClusterer, EpochSelection, epoch_record, index_batches, term_values, weighted_total
+from .engine import Batch, Ctx, DeepClusterer, Stage, batch_sizes, step_auxiliary, train_networks
 
 
-# ----------------------------------------------------------------- exact batched operations
+# ----------------------------------------------------------------- batched linear layers
 @torch.library.custom_op("mmc::stacked_linear", mutates_args=())
 def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
     """x (S, n, i) @ weight (S, o, i)^T + bias (S, o), per seed the addmm F.linear computes."""
@@ -83,7 +78,7 @@ def _(x, weight, bias):
 
 def _leading(tensors: Sequence[torch.Tensor | None], dims: Sequence[int | None], size: int) -> list[Any]:
     """Each tensor with its seed dimension first (expanded where it has none); None stays None."""
-    return [None if t is None else t.movedim(d, 0) if d is not None else t.expand(size, *t.shape)
+    return [t if t is None or d == 0 else t.movedim(d, 0) if d is not None else t.expand(size, *t.shape)
             for t, d in zip(tensors, dims)]
 
 
@@ -99,42 +94,83 @@ def _seed_linear_vmap(info, in_dims, x, weight, bias):
 seed_linear.register_vmap(_seed_linear_vmap)
 
 
-@torch.library.custom_op("mmc::seed_batch_norm", mutates_args=("running_mean", "running_var"))
-def seed_batch_norm(x: torch.Tensor, running_mean: torch.Tensor | None, running_var: torch.Tensor | None,
-                    weight: torch.Tensor | None, bias: torch.Tensor | None, training: bool, momentum: float,
-                    eps: float) -> torch.Tensor:
-    """F.batch_norm, whose vmap rule normalises seed by seed."""
-    return F.batch_norm(x, running_mean, running_var, weight, bias, training, momentum, eps)
+# ----------------------------------------------------------------- each seed's random stream under vmap
+_DRAWS: list[list[torch.Generator]] = []  # the generators of the seeds being drawn for (innermost last)
 
 
-@seed_batch_norm.register_fake
-def _(x, running_mean, running_var, weight, bias, training, momentum, eps):
-    return torch.empty_like(x)
+def _own_draws() -> Any:
+    """Past vmap's check of random ops (randomness="error", kept for any other draw): these are each seed's own."""
+    return torch._C._ExcludeDispatchKeyGuard(torch._C.DispatchKeySet(torch._C.DispatchKey.FuncTorchVmapMode))
 
 
-def _seed_batch_norm_vmap(info, in_dims, x, running_mean, running_var, weight, bias, training, momentum, eps):
-    size = info.batch_size
-    x, *per_seed = _leading((x, running_mean, running_var, weight, bias), in_dims[:5], size)
-    out = [F.batch_norm(x[s], *(None if t is None else t[s] for t in per_seed), training, momentum, eps)
-           for s in range(size)]
-    return torch.stack(out), 0
+@torch.library.custom_op("mmc::seed_randperm", mutates_args=())
+def seed_randperm(like: torch.Tensor, n: int) -> torch.Tensor:
+    """torch.randperm(n) on like's device; under vmap, each seed's from its own generator (`SeedOps`)."""
+    return torch.randperm(n, device=like.device)
 
 
-seed_batch_norm.register_vmap(_seed_batch_norm_vmap)
+@seed_randperm.register_fake
+def _(like, n):
+    return like.new_empty((n,), dtype=torch.int64)
 
 
-class ExactSeedOps(TorchFunctionMode):
-    """Within it, F.linear and F.batch_norm go through the ops above (the same values outside vmap)."""
+def _seed_randperm_vmap(info, in_dims, like, n):
+    with _own_draws():
+        return torch.stack([torch.randperm(n, generator=g, device=g.device).to(like.device) for g in _DRAWS[-1]]), 0
+
+
+seed_randperm.register_vmap(_seed_randperm_vmap)
+
+
+@torch.library.custom_op("mmc::seed_multinomial", mutates_args=())
+def seed_multinomial(weights: torch.Tensor, n: int, replacement: bool) -> torch.Tensor:
+    """torch.multinomial; under vmap, each seed's rows drawn from its own generator (`SeedOps`)."""
+    return torch.multinomial(weights, n, replacement)
+
+
+@seed_multinomial.register_fake
+def _(weights, n, replacement):
+    return weights.new_empty((*weights.shape[:-1], n), dtype=torch.int64)
+
+
+def _seed_multinomial_vmap(info, in_dims, weights, n, replacement):
+    (weights,) = _leading((weights,), in_dims[:1], info.batch_size)
+    with _own_draws():
+        return torch.stack([torch.multinomial(w, n, replacement, generator=g) for w, g in zip(weights, _DRAWS[-1])]), 0
+
+
+seed_multinomial.register_vmap(_seed_multinomial_vmap)
+
+
+class SeedOps(TorchFunctionMode):
+    """Within it (inside vmap over the seeds): F.linear runs as `stacked_linear` (one baddbmm per layer and, in its
+    backward, the gemms F.linear's backward makes: vmap's own rule adds a dozen view and copy ops per layer), and
+    torch.randperm and torch.multinomial draw each seed's values from its own generator, as its sequential fit
+    draws them from the global one; `like` is a tensor batched over the seeds (the batch's indices), which carries
+    randperm into vmap."""
+
+    def __init__(self, generators: list[torch.Generator], like: torch.Tensor):
+        super().__init__()
+        self.generators, self.like = generators, like
+
+    def __enter__(self):
+        _DRAWS.append(self.generators)
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        _DRAWS.pop()
+        return super().__exit__(*exc)
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         if func is F.linear:
             return seed_linear(*args, **kwargs)
-        if func is F.batch_norm:
-            names = ("running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
-            values = dict(zip(names, args[1:]), **kwargs)
-            defaults = {"weight": None, "bias": None, "training": False, "momentum": 0.1, "eps": 1e-5}
-            return seed_batch_norm(args[0], **{**defaults, **values})
+        if func is torch.randperm and kwargs.get("generator") is None:
+            return seed_randperm(self.like, int(args[0]))
+        if func is torch.multinomial and kwargs.get("generator") is None:
+            names = ("num_samples", "replacement")
+            given = {**dict(zip(names, args[1:])), **kwargs}
+            return seed_multinomial(args[0], int(given["num_samples"]), bool(given.get("replacement", False)))
         return func(*args, **kwargs)
 
 
@@ -142,10 +178,8 @@ class ExactSeedOps(TorchFunctionMode):
 def why_not_together(estimator: DeepClusterer) -> str | None:
     """Why the estimator's seeds cannot train as one computation, or None when they can."""
     name = type(estimator).__name__
-    auxiliary = type(estimator).auxiliary_modules
     for stage in estimator.stages():
-        hooks = [h for h in ("on_epoch_start", "before_step", "after_forward") if getattr(stage, h)
-                 and not (h == "after_forward" and auxiliary)]
+        hooks = [h for h in ("on_epoch_start", "before_step") if getattr(stage, h)]
         if stage.forward is not None and getattr(stage.forward, "__func__", None) is not DeepClusterer.forward:
             hooks.insert(0, "its own forward pass")
         if hooks:
@@ -198,173 +232,119 @@ def _structure(model: nn.Module) -> str:
 def fit_seeds(estimators: Sequence[DeepClusterer], Xs: Sequence[np.ndarray],
               progress: bool = False) -> list[DeepClusterer]:
     """Fit estimators that differ only in `random_state` on the same views, their seeds trained together; each ends
-    fitted as its own `fit(Xs)` would leave it (model_, history_, labels_). Raises ValueError naming the reason when
-    they cannot train together (then fit them one by one)."""
+    fitted as its own `fit(Xs)` would leave it (model_, history_, labels_ and what after_fit keeps), within float
+    tolerance. Raises ValueError naming the reason when they cannot train together (then fit them one by one)."""
     if not estimators:
         return []
     check_one_cell(estimators)
-    first = estimators[0]
-    reason = why_not_together(first)
+    reason = why_not_together(estimators[0])
     if reason is not None:
         raise ValueError(f"Cannot train these seeds together: {reason}.")
     setups, states, views = [], [], []
     for e in estimators:
         views.append(e._begin_fit(Xs, None))
         setups.append(e._setup(views[-1]))
-        states.append(SeedRandomState.capture(e.device_))  # the global RNG as the seed's own fit finds it
+        states.append(torch.cuda.get_rng_state(e.device_) if e.device_.type == "cuda" else torch.get_rng_state())
     data = setups[0][0]
     groups: dict[str, list[int]] = {}
     for i, e in enumerate(estimators):
         groups.setdefault(_structure(e.model_), []).append(i)
     for members in groups.values():
-        _train_together([estimators[i] for i in members], data, [setups[i][1] for i in members],
-                        [states[i] for i in members], progress)
-    for e, own in zip(estimators, views):
-        e.snapshots_ = {}
-        e.labels_ = np.asarray(e.training_labels(data), dtype=np.int64)
-        e.after_fit(own)
+        nets = StackedNetworks([estimators[i] for i in members], data, [setups[i][1] for i in members],
+                               [states[i] for i in members])
+        train_networks(nets.estimators, nets, [views[i] for i in members], progress)
     return list(estimators)
 
 
-@dataclass
-class SeedRandomState:
-    """One seed's state of torch's global generator (and CUDA's, on a CUDA device): loss terms that draw (CoMVC's
-    negative sampling) draw, per seed, what they draw in its sequential fit."""
+class _Call(nn.Module):
+    """The network as a submodule, so that functional_call can run any function of it: forward(fn, *args) =
+    fn(net, *args)."""
 
-    cpu: torch.Tensor
-    cuda: torch.Tensor | None
+    def __init__(self, net: nn.Module):
+        super().__init__()
+        self.net = net
 
-    @classmethod
-    def capture(cls, device: torch.device) -> "SeedRandomState":
-        return cls(torch.get_rng_state(), torch.cuda.get_rng_state(device) if device.type == "cuda" else None)
-
-    @contextmanager
-    def active(self, device: torch.device) -> Iterator[None]:
-        """Within it the global generator continues this seed's stream; on leaving, the state is kept."""
-        torch.set_rng_state(self.cpu)
-        if self.cuda is not None:
-            torch.cuda.set_rng_state(self.cuda, device)
-        try:
-            yield
-        finally:
-            now = SeedRandomState.capture(device)
-            self.cpu, self.cuda = now.cpu, now.cuda
-
-
-def share_parameters(estimators: Sequence[DeepClusterer], stacked: dict[str, torch.Tensor]) -> None:
-    """Make each seed's parameters views of its slice of the stacked ones: the forward pass reads the stack, each
-    seed's own Adam (as in its sequential fit: same parameter groups, same per-tensor updates, a cache-sized working
-    set) updates its slice in place. Parameters outside the stack (auxiliary modules) stay as they are."""
-    for s, e in enumerate(estimators):
-        for name, parameter in list(e.model_.named_parameters()):
-            if name not in stacked:
-                continue
-            owner, _, attribute = name.rpartition(".")
-            module = e.model_.get_submodule(owner)
-            module._parameters[attribute] = nn.Parameter(stacked[name].detach()[s], parameter.requires_grad)
+    def forward(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return fn(self.net, *args)
 
 
 def per_seed(out: Any, size: int) -> list[Any]:
-    """The batched output split into each seed's, by one unbind per tensor: its backward stacks the seeds' gradients,
-    where indexing seed by seed would add S zero-padded full-size gradients (S^2 memory traffic)."""
+    """The batched output split into each seed's, by one unbind per tensor."""
     leaves, spec = tree_flatten(out)
     parts = [leaf.unbind(0) for leaf in leaves]
     return [tree_unflatten([part[s] for part in parts], spec) for s in range(size)]
 
 
-def _train_together(estimators: Sequence[DeepClusterer], data: list[torch.Tensor],
-                    generators: Sequence[torch.Generator], states: Sequence[SeedRandomState], progress: bool) -> None:
-    """The trainer's loop (engine.DeepClusterer._fit without epoch or before-step hooks) over stacked networks: each
-    seed's parameters train in place in its `model_`; its BatchNorm statistics are copied back at the end, its
-    history kept in `history_`."""
-    first, size, n = estimators[0], len(estimators), len(data[0])
-    device = first.device_
-    auxiliary = tuple(f"{name}." for name in type(first).auxiliary_modules)
-    params, buffers = (  # the auxiliary modules stay each seed's own
-        {name: tensor for name, tensor in stacked.items() if not name.startswith(auxiliary)}
-        for stacked in stack_module_state([e.model_ for e in estimators]))
-    share_parameters(estimators, params)
-    template = copy.deepcopy(first.model_).to("meta")
-    forward = vmap(lambda p, b, views: functional_call(template, (p, b), (views,)), randomness="error")
-    stages = [e.stages() for e in estimators]
-    for e, own in zip(estimators, stages):
-        e._check_disable(own)
-    records: list[list[dict[str, Any]]] = [[] for _ in estimators]
-    selections = [EpochSelection(e) for e in estimators]
-    ctxs: list[dict[str, Any]] = [{"n_samples": n} for _ in estimators]  # each seed's, kept over the fit as in `fit`
-    models = [e.model_ if auxiliary else None for e in estimators]  # what hooks and terms get (None: never read)
-    bar = tqdm(total=sum(s.epochs for s in stages[0]), desc=f"{type(first).__name__} x{size} seeds",
-               disable=not progress, unit="epoch")
-    for k, stage in enumerate(stages[0]):
-        optimizers, schedules = zip(*(e._optimizer(own[k]) for e, own in zip(estimators, stages)))
-        for epoch in range(stage.epochs):
-            for ctx in ctxs:
-                ctx.update(stage=stage.name, epoch=epoch, epochs=stage.epochs)
-            weights = stage.weights_at(epoch)
-            active = [(name, w) for name, w in weights.items() if name not in first.disable]
-            batches = list(zip(*(index_batches(n, first.batch_size, g) for g in generators)))
-            sums = torch.zeros(size, len(stage.names) + 1, dtype=torch.float64, device=device)
-            for idx in batches:
-                idx = [i.to(device) for i in idx]
-                views = [torch.stack([X[i] for i in idx]) for X in data]
-                with ExactSeedOps():
-                    out = forward(params, buffers, views)
-                total: Any = 0
-                outs = per_seed(out, size)
-                seed_batches = [Batch([v[s] for v in views], idx[s]) for s in range(size)]
-                for s, (e, batch) in enumerate(zip(estimators, seed_batches)):
-                    own = stages[s][k]
-                    with states[s].active(device):
-                        outs[s] = e.after_network(outs[s], batch, ctxs[s])
-                        if own.after_forward is not None:
-                            own.after_forward(models[s], batch, outs[s], ctxs[s])
-                        terms = e._checked_terms(own, own.terms(models[s], outs[s], batch, ctxs[s]))
-                    loss = weighted_total(terms, active)
-                    sums[s] += term_values(own, terms, loss, device)
-                    total = total + loss
-                if isinstance(total, torch.Tensor) and total.requires_grad:
-                    for stacked in params.values():
-                        stacked.grad = None
-                    total.backward()
-                    for s, (e, optimizer) in enumerate(zip(estimators, optimizers)):
-                        for name, parameter in e.model_.named_parameters():  # unused in this stage: no grad
-                            if name in params:
-                                parameter.grad = None if params[name].grad is None else params[name].grad[s]
-                        optimizer.step()
-                for s, batch in enumerate(seed_batches):
-                    if stages[s][k].after_step is not None:
-                        stages[s][k].after_step(models[s], batch, outs[s], ctxs[s])
-            for schedule in schedules:
-                schedule.step()
-            for s in range(size):
-                records[s].append({"stage": stage.name, "epoch": epoch,
-                                   **epoch_record(stage, sums[s] / len(batches), weights)})
-                if k == len(stages[0]) - 1:
-                    selections[s].update(records[s][-1], len(records[s]) - 1,
-                                         lambda s=s: _labels_now(estimators[s], s, buffers, data))
-            bar.update()
-    bar.close()
-    with torch.no_grad():
-        for s, e in enumerate(estimators):
-            for name, tensor in e.model_.named_buffers():
-                if name in buffers:
-                    tensor.copy_(buffers[name][s])
-    for e in estimators:  # each network its own storage again
-        for module in e.model_.modules():
-            for name, parameter in module._parameters.items():
-                if parameter is not None:
-                    module._parameters[name] = nn.Parameter(parameter.detach().clone(), parameter.requires_grad)
-    for e, rows, selection in zip(estimators, records, selections):
-        e.history_ = pd.DataFrame.from_records(rows)
-        e.epoch_labels_ = selection.chosen
+class StackedNetworks:
+    """The networks of S seeds stacked, trained by engine.train_networks as one (module docstring)."""
 
+    def __init__(self, estimators: Sequence[DeepClusterer], data: list[torch.Tensor],
+                 generators: Sequence[torch.Generator], rng_states: Sequence[torch.Tensor]):
+        first = self.first = estimators[0]
+        self.estimators, self.data, self.generators = list(estimators), data, list(generators)
+        self.shape = (len(estimators),)
+        self.params, self.buffers = stack_module_state([e.model_ for e in estimators])
+        self.call = _Call(copy.deepcopy(first.model_))
+        self.draws = [torch.Generator(first.device_).set_state(state) for state in rng_states]
+        self.names = {id(p): name for name, p in first.model_.named_parameters()}
+        self.stages = [{stage.name: stage for stage in e.stages()} for e in estimators]  # per seed, for after_step
+        prefixes = tuple(f"{name}." for name in first.auxiliary_modules)
+        self.auxiliary = first._auxiliary_optimizer(
+            [t for name, t in self.params.items() if name.startswith(prefixes)])
 
-def _labels_now(estimator: DeepClusterer, s: int, buffers: dict[str, torch.Tensor],
-                data: list[torch.Tensor]) -> np.ndarray:
-    """Seed s's partition mid-training: its parameters are views of the stack already; its buffers (BatchNorm
-    statistics) are copied from the stack first."""
-    with torch.no_grad():
-        for name, tensor in estimator.model_.named_buffers():
-            if name in buffers:
-                tensor.copy_(buffers[name][s])
-    return estimator.labels_now(data)
+    def optimizer(self, stage: Stage) -> tuple[torch.optim.Optimizer, torch.optim.lr_scheduler.LRScheduler]:
+        """The first seed's optimizer (its parameter groups, lr, betas) over the stacked parameters."""
+        given = self.first.trainable_parameters(self.first.model_)
+        stacked = lambda ps: [self.params[self.names[id(p)]] for p in ps]  # noqa: E731
+        groups = [{**g, "params": stacked(g["params"])} for g in given] if isinstance(given[0], dict) \
+            else stacked(given)
+        return self.first._optimizer(stage, groups)
+
+    def train(self) -> None:
+        self.call.train()
+
+    def batches(self) -> list[torch.Tensor]:
+        """Each seed's shuffle (as its fit draws it), the S orders copied to the device once: (S, size) per step."""
+        n = len(self.data[0])
+        orders = torch.stack([torch.randperm(n, generator=g) for g in self.generators]).to(self.first.device_)
+        return list(torch.split(orders, batch_sizes(n, self.first.batch_size), dim=1))
+
+    def _vmapped(self, fn: Callable[..., Any], views: list[torch.Tensor], idx: torch.Tensor, *extra: Any) -> Any:
+        """fn(model, batch, *extra) for every seed at once: its network, its batch, its slice of `extra`."""
+        def one(params, buffers, views, idx, *extra):
+            state = {f"net.{name}": t for name, t in {**params, **buffers}.items()}
+            with SeedOps(self.draws, idx):
+                return functional_call(self.call, state, (fn, Batch(views, idx), *extra))
+
+        return vmap(one, randomness="error")(self.params, self.buffers, views, idx, *extra)
+
+    def step(self, stage: Stage, idx: torch.Tensor, ctx: Ctx) -> tuple[dict[str, torch.Tensor], Any]:
+        """Forward pass, auxiliary step and loss terms of every seed's batch, each batched over the seeds."""
+        e, views = self.first, [X[idx] for X in self.data]
+        out = self._vmapped(lambda model, batch: (stage.forward or e.forward)(model, batch, ctx), views, idx)
+        if self.auxiliary is not None:
+            step_auxiliary(self.auxiliary, self._vmapped(
+                lambda model, batch, out: e.auxiliary_loss(model, out, batch, ctx), views, idx, out))
+        terms = self._vmapped(lambda model, batch, out: e._checked_terms(stage, stage.terms(model, out, batch, ctx)),
+                              views, idx, out)
+        return terms, (views, idx, out)
+
+    def after_step(self, stage: Stage, step: Any, ctx: Ctx) -> None:
+        """Each seed's own `after_step`, on its batch and its slice of the output."""
+        for e, own, (views, idx, out) in zip(self.estimators, self.stages, per_seed(step, self.shape[0])):
+            own[stage.name].after_step(e.model_, Batch(views, idx), out, ctx)
+
+    def seed(self, s: int) -> DeepClusterer:
+        """Seed s's estimator, its network holding the seed's slice of the stack."""
+        e = self.estimators[s]
+        with torch.no_grad():
+            for name, tensor in [*e.model_.named_parameters(), *e.model_.named_buffers()]:
+                stacked = self.params.get(name, self.buffers.get(name))
+                if stacked is not None:
+                    tensor.copy_(stacked[s])
+        return e
+
+    def finish(self) -> None:
+        """Every seed's network holds its trained slice."""
+        for s in range(self.shape[0]):
+            self.seed(s)

@@ -17,13 +17,17 @@ from typing import Any, Sequence
 import pandas as pd
 import torch
 
+from ..deep.opcount import per_step
 from ..deep.seeds import fit_seeds, why_not_together
 from ..methods import make
 from ..paths import PROJECT_ROOT
 from .profiles import get_profile
 
 BENCH_DIR = PROJECT_ROOT / "reference" / "bench"
+OPS_FILE = "ops.json"  # in BENCH_DIR: the op/sync counts (device-free), apart from the timings (<device>.json)
 SEED_COUNTS = (1, 5, 20)
+OPS_BATCH = 128  # rows per training step of the op count
+OPS_TARGET = 1.5  # at most this many times one seed's ops per step, for S seeds together
 
 
 def _synchronized(device: str) -> None:
@@ -63,6 +67,71 @@ def measure_case(method: str, dataset: str, views: list, n_clusters: int, seed_c
     return rows
 
 
+SYNCS_KEPT = {  # the host syncs per step a method keeps, and why
+    "icmvc": "its GCN layers propagate over a sparse kNN graph of each batch, whose edge count the host must know "
+             "(nonzero); a dense graph would change the shipped runs' numbers",
+}
+
+
+def measure_ops(method: str, dataset: str, views: list, n_clusters: int, seed_counts: Sequence[int],
+                batch_size: int = OPS_BATCH, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Aten ops and host syncs per training step (`opcount.per_step`: one epoch of batches of `batch_size`, on the
+    CPU) for S seeds, one row per S: one by one (S steps of one seed: S times one seed's count) and together
+    (`fit_seeds`: one step trains every seed on its own batch), with together's ops over one seed's; a method that
+    cannot train its seeds together says why. params: the method's own (default: its defaults)."""
+    def build(seed: int, size: int) -> Any:
+        return make(method, n_clusters, random_state=seed, **{**(params or {}), "epochs": 1, "batch_size": size,
+                                                               "device": "cpu"})
+
+    one = per_step(lambda rows, size: build(0, size).fit(rows), views, batch_size)
+    reason = why_not_together(build(0, batch_size))
+    out = []
+    for seeds in seed_counts:
+        together = None
+        if reason is None:
+            def fit_together(rows: Sequence, size: int, seeds: int = seeds) -> None:
+                fit_seeds([build(s, size) for s in range(seeds)], rows)
+
+            together = per_step(fit_together, views, batch_size)
+        out.append({"method": method, "dataset": dataset, "seeds": seeds, "batch": batch_size,
+                    "one by one (ops/step)": seeds * one.ops, "together (ops/step)": together and together.ops,
+                    "together / 1 seed (ops)": together and round(together.ops / one.ops, 2),
+                    "one by one (syncs/step)": seeds * one.syncs, "together (syncs/step)": together and together.syncs,
+                    "syncing ops (1 seed)": one.sync_ops, "syncing ops (together)": together and together.sync_ops,
+                    "why not together": reason})
+    return out
+
+
+def ops_table(kept: dict[str, Any]) -> pd.DataFrame:
+    """The op/sync rows as a narrow table (`-` where the method does not train together)."""
+    columns = {"method": "method", "seeds": "S", "one by one (ops/step)": "1 by 1 ops", "together (ops/step)":
+               "together ops", "together / 1 seed (ops)": "together / 1 seed", "one by one (syncs/step)":
+               "1 by 1 syncs", "together (syncs/step)": "together syncs"}
+    table = pd.DataFrame(kept["rows"])[list(columns)].rename(columns=columns).astype(object)
+    return table.where(table.notna(), "-")
+
+
+def ops_block() -> str:
+    """The op/sync benchmark's document block: the table, what it measured, the syncs left and why not together."""
+    path = BENCH_DIR / OPS_FILE
+    if not path.exists():
+        return "No op count kept: run `make bench BENCH_KEEP=1`."
+    kept = json.loads(path.read_text())
+    rows = kept["rows"]
+    syncing = sorted({f"`{r['method']}`: " + ", ".join(f"{k} {v:g}" for k, v in r["syncing ops (1 seed)"].items())
+                      for r in rows if r["syncing ops (1 seed)"]})
+    apart = sorted({f"`{r['method']}`: {r['why not together']}" for r in rows if r["why not together"]})
+    parts = [f"Per training step, counted on the CPU (torch {kept['torch']}; {kept['date']}, commit "
+             f"{kept['commit'][:7]}; batches of {rows[0]['batch']}; one by one = S times one seed's step): aten ops "
+             "(each a kernel launch on a GPU) and host syncs (the host waits for the GPU). Target: S = 20 together "
+             f"at most {OPS_TARGET:g} x one seed's ops, no sync.\n\n" + ops_table(kept).to_markdown(index=False)]
+    if syncing:
+        parts.append("Host syncs per step left (one seed):\n\n" + "\n".join(f"- {line}" for line in syncing))
+    if apart:
+        parts.append("Not trained together:\n\n" + "\n".join(f"- {line}" for line in apart))
+    return "\n\n".join(parts)
+
+
 def bench_path(device: str) -> Path:
     """Where the benchmark of a device kind ("cpu", "cuda") is kept."""
     return BENCH_DIR / f"{'cuda' if device.startswith('cuda') else 'cpu'}.json"
@@ -83,7 +152,8 @@ def merge_bench(kept: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, A
 
 def load_benches() -> list[dict[str, Any]]:
     """Every kept benchmark (CPU first)."""
-    return [json.loads(p.read_text()) for p in sorted(BENCH_DIR.glob("*.json"))] if BENCH_DIR.is_dir() else []
+    paths = sorted(p for p in BENCH_DIR.glob("*.json") if p.name != OPS_FILE) if BENCH_DIR.is_dir() else []
+    return [json.loads(p.read_text()) for p in paths]
 
 
 def bench_table(bench: dict[str, Any]) -> pd.DataFrame:
@@ -149,8 +219,8 @@ def bench_block(records: list[dict[str, Any]]) -> str:
     from the CPU benchmark."""
     benches = load_benches()
     if not benches:
-        return "No benchmark kept: run `make bench BENCH_KEEP=1`."
-    parts = []
+        return "No benchmark kept: run `make bench BENCH_KEEP=1`.\n\n" + ops_block()
+    parts = [ops_block()]
     for bench in benches:
         dates = sorted({row["date"] for row in bench["rows"]})
         commits = sorted({row["commit"][:7] for row in bench["rows"]})

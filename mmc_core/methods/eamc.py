@@ -119,7 +119,7 @@ class EAMC(DeepClusterer):
       ddc_3       = ddc_1 with A replaced by exp(-||A_i - e_j||^2), e_j the simplex corners                     (1)
       attention   = ||K^f - sum_v w_v K^v||_F^2 (kernel_alignment)                                              (1)
       generator   = sum_{v>=2} BCE(D_v(h^v), real): the encoders' side of L_adv                             (gamma)
-    The discriminators are trained apart: before each encoder step, in the `after_forward` hook, they take one Adam
+    The discriminators are trained apart: before each encoder step, on `auxiliary_loss`, they take one Adam
     step on sum_{v>=2} BCE(D_v(h^1), real) + BCE(D_v(h^v), fake) with the encoders' outputs detached; the
     generator term then uses the updated discriminators. The paper's ablation without adversarial alignment is
     disable=("generator",) (the one without the attention layer, uniform weights, is not offered). Labels: argmax of
@@ -177,25 +177,21 @@ class EAMC(DeepClusterer):
 
     def trainable_parameters(self, model: nn.Module) -> list:
         """Parameter groups of the trainer's Adam: encoders and head at `lr`, the attention net at `attention_lr`,
-        both with betas (0.95, 0.999); the discriminators are left out (stepped in `after_forward`)."""
+        both with betas (0.95, 0.999); the discriminators are left out (stepped on `auxiliary_loss`)."""
         return [{"params": [*model.encoders.parameters(), *model.head.parameters()], "betas": self.BETAS},
                 {"params": list(model.attention.parameters()), "lr": self.attention_lr, "betas": self.BETAS}]
 
     def loss_weights(self) -> dict[str, float]:
         return {"ddc_1": 1.0, "ddc_2": 1.0, "ddc_3": 1.0, "attention": 1.0, "generator": self.gamma}
 
-    def after_forward(self, model: nn.Module, batch: Batch, out: dict[str, Any], ctx: Ctx) -> None:
-        """One Adam step of the discriminators on their side of L_adv, the encoders' outputs detached."""
-        optimizer = ctx.get("discriminator_optimizer")
-        if optimizer is None:
-            optimizer = ctx["discriminator_optimizer"] = torch.optim.Adam(
-                model.discriminators.parameters(), lr=self.discriminator_lr, betas=self.DISCRIMINATOR_BETAS)
-        loss = sum(F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
+    def auxiliary_optimizer(self) -> dict[str, Any]:
+        return {"lr": self.discriminator_lr, "betas": self.DISCRIMINATOR_BETAS}
+
+    def auxiliary_loss(self, model: nn.Module, out: dict[str, Any], batch: Batch, ctx: Ctx) -> torch.Tensor:
+        """The discriminators' side of L_adv (one Adam step on it per batch), the encoders' outputs detached."""
+        return sum(F.binary_cross_entropy_with_logits(real, torch.ones_like(real))
                    + F.binary_cross_entropy_with_logits(fake, torch.zeros_like(fake))
                    for real, fake in model.discriminator_logits([h.detach() for h in out["hs"]]))
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
 
     def loss_terms(self, model: nn.Module, out: dict[str, Any], batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
         A, hs = out["A"], out["hs"]

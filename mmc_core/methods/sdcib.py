@@ -105,7 +105,7 @@ class SDCIB(DeepClusterer):
       cluster_consistency = -sum_{i != j} I(Y^i; Y^j),                 weight 1 - alpha (balance="sinkhorn": log K -
                             CE(Sinkhorn(Y^j), Y^i), under equipartition; balance="none": IIC, exact)
       feature_consistency = -sum_{i != j} sum_l I(H_l^i; H_l^j),       weight 1 - alpha (InfoNCE bound)
-    Before each encoder step, the critics take their own step (the `after_forward` hook, Algorithm 1 steps 5-6).
+    Before each encoder step, the critics take their own step (`auxiliary_loss`, Algorithm 1 steps 5-6).
     The slides' ablations: remove I(Y;Y) = disable=("cluster_consistency",), remove I(H;H) =
     disable=("feature_consistency",), both = the two; "no hidden layers" = hidden_terms="last" (only H_L enters
     every sum over l). Parameters: alpha, beta, n_layers (L), width, bound ("mine" | "jsd"), critic_widths,
@@ -154,7 +154,7 @@ class SDCIB(DeepClusterer):
                         self.batchnorm)
 
     def trainable_parameters(self, model: nn.Module) -> list[nn.Parameter]:
-        """The encoders and heads; the critics are stepped in `after_forward` on their own bound."""
+        """The encoders and heads; the critics are stepped by the trainer on their own bound (`auxiliary_loss`)."""
         return model.encoder_parameters()
 
     def layers_in_objective(self) -> list[int]:
@@ -168,18 +168,16 @@ class SDCIB(DeepClusterer):
         if len(views) < 2:
             raise ValueError("SDCIB's consistency terms compare views: it needs at least two views.")
 
-    def after_forward(self, model: nn.Module, batch: Batch, out: dict[str, list], ctx: Ctx) -> None:
-        """Algorithm 1 steps 5-6: one ascent step of every critic on its bound, the encoders' outputs detached."""
-        optimizer = ctx.get("critic_optimizer")
-        if optimizer is None:
-            optimizer = ctx["critic_optimizer"] = torch.optim.Adam(model.critics.parameters(),
-                                                                   lr=self.critic_lr or self.lr)
+    def auxiliary_optimizer(self) -> dict[str, Any]:
+        return {"lr": self.critic_lr or self.lr}
+
+    def auxiliary_loss(self, model: nn.Module, out: dict[str, list], batch: Batch, ctx: Ctx) -> torch.Tensor:
+        """Algorithm 1 steps 5-6: the trainer's step on it is one ascent step of every critic on its bound, the
+        encoders' outputs detached."""
         objective = sum(model.critics[v][l](out["hidden"][v][l].detach(), out["Y"][v].detach(),
                                             update_average=True)[0]
                         for v in range(len(out["Y"])) for l in self.layers_in_objective())
-        optimizer.zero_grad(set_to_none=True)
-        (-objective).backward()
-        optimizer.step()
+        return -objective
 
     def loss_terms(self, model: nn.Module, out: dict[str, list], batch: Batch, ctx: Ctx) -> dict[str, torch.Tensor]:
         H, Y, views, layers = out["hidden"], out["Y"], range(len(batch)), self.layers_in_objective()

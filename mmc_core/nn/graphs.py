@@ -20,9 +20,9 @@ def knn_graph(h: torch.Tensor, k: int = 10) -> torch.Tensor:
     if k == 0:
         return mask
     d = torch.cdist(h.detach(), h.detach())
-    d.fill_diagonal_(float("inf"))
+    d = d.masked_fill(torch.eye(n, dtype=torch.bool, device=h.device), float("inf"))  # batchable under vmap
     nearest = d.topk(k, dim=1, largest=False).indices
-    return mask.scatter_(1, nearest, True)
+    return mask.scatter(1, nearest, True)  # out of place: batchable under vmap (seeds trained together)
 
 
 def symmetric_knn(x: torch.Tensor, k: int) -> torch.Tensor:
