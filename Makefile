@@ -156,7 +156,7 @@ bench: data
 
 # verify: re-compute a sample of the shipped runs at the full protocol (every method once, the papers' main-table
 # cells first) and compare each with its record: exact on the CPU kind that made it, else within its configuration's
-# seed spread (mmc_core/experiments/verify.py). By default 70 runs, about 25 min with JOBS=2 on 2 idle cores by the
+# seed spread (mmc_core/verify.py). By default 70 runs, about 25 min with JOBS=2 on 2 idle cores by the
 # records' times; narrow it with VERIFY_BUDGET=<recorded seconds> or VERIFY_LIMIT=<runs>. Writes
 # $(RESULTS_DIR)/verify/summary.md and summary.json (reference/verify/ holds a measured one).
 VERIFY_BUDGET ?=

@@ -440,7 +440,8 @@ def cmd_readme(args: argparse.Namespace) -> int:
 
 def cmd_reference(args: argparse.Namespace) -> int:
     from .data import load_dataset
-    from .experiments.reference import MANIFEST, audit_store, manifest_fix, record_paths, ship, write_manifest
+    from .audit import audit_store, ship
+    from .experiments.reference import MANIFEST, manifest_fix, record_paths, write_manifest
     from .paths import REFERENCE_CONCEPT_RUNS_DIR, REFERENCE_DIR, REFERENCE_RUNS_DIR, results_dir
 
     if args.action == "ship":
@@ -472,7 +473,7 @@ def cmd_reference(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from .experiments.verify import summary_table, verify, write_summary
+    from .verify import summary_table, verify, write_summary
     from .paths import results_dir
 
     verification = verify(budget_s=args.budget, limit=args.limit, jobs=args.jobs, sample_seed=args.sample_seed,

@@ -45,14 +45,14 @@ from typing import Any, Iterable, Iterator
 
 from tqdm.auto import tqdm
 
-from ..data.tasks import PLANTED
-from ..paths import REFERENCE_CONCEPT_RUNS_DIR, REFERENCE_RUNS_DIR
-from ..reported import MAIN_TABLE, load_reported
-from .provenance import cpu_identity
-from .reference import iter_records, spec_of
-from .report import run_kind
+from .data.tasks import PLANTED
+from .experiments.provenance import cpu_identity
+from .experiments.reference import iter_records, spec_of
+from .experiments.report import run_kind
+from .paths import REFERENCE_CONCEPT_RUNS_DIR, REFERENCE_RUNS_DIR
+from .reported import MAIN_TABLE, load_reported
 
-DEFAULT_BUDGET_S = 2100.0  # recorded single-thread seconds: every method once (28 methods, 2,040 s), then cheap rows: 45 runs
+DEFAULT_BUDGET_S = 2100.0  # recorded single-thread seconds: every method once (28 of them, 2,040 s), then cheap rows
 DEFAULT_MAX_RUN_S = 600.0  # a configuration whose runs took longer when made is left out (ICMVC, DealMVC on Event)
 LEVEL = 0.99  # the distribution rule's prediction level
 EXACT_TOLERANCE = 1e-9
@@ -140,8 +140,8 @@ def is_deep(group: Group) -> bool:
     """Whether the method trains (its results drift with the CPU's rounding): every concept method is treated so."""
     if group.kind == "concept":
         return True
-    from ..deep import DeepClusterer
-    from ..methods import method_class
+    from .deep import DeepClusterer
+    from .methods import method_class
 
     return issubclass(method_class(group.method), DeepClusterer)
 
@@ -299,10 +299,10 @@ def recompute(item: Item, data_dir: str | None = None) -> dict[str, Any]:
 
     with threadpool_limits(THREADS):
         if item.group.kind == "run":
-            from .runner import run_one
+            from .experiments.runner import run_one
 
             return run_one(spec_of(item.record), data_dir, profile="verify")
-        from ..multiclust.runs import ConceptRun, planted_task, run_one as run_concept
+        from .multiclust.runs import ConceptRun, planted_task, run_one as run_concept
 
         record = item.record
         run = ConceptRun(record["method"], record["task"], int(record["seed"]), record["params"], record["encoder"])
@@ -311,7 +311,7 @@ def recompute(item: Item, data_dir: str | None = None) -> dict[str, Any]:
 
 def _checked(item: Item, data_dir: str | None) -> Outcome:
     """One item recomputed and judged; data absent here skips it, any other error fails it."""
-    from ..data.registry import DatasetUnavailable
+    from .data.registry import DatasetUnavailable
 
     start = time.perf_counter()
     try:
@@ -420,12 +420,12 @@ def summary_table(verification: Verification) -> str:
 
 def write_summary(verification: Verification, out_dir: str | Path) -> tuple[Path, Path]:
     """summary.md (the table in a code block, with the rule) and summary.json (every outcome) under out_dir."""
-    from ..io import atomic_write_json, atomic_write_text
+    from .io import atomic_write_json, atomic_write_text
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     text = ("# make verify\n\nShipped runs re-computed at the full protocol and compared with their records "
-            "(rule: `mmc_core/experiments/verify.py`).\n\n```\n" + summary_table(verification) + "\n```\n")
+            "(rule: `mmc_core/verify.py`).\n\n```\n" + summary_table(verification) + "\n```\n")
     md = atomic_write_text(out / "summary.md", text)
     payload = {"elapsed_s": round(verification.elapsed_s, 1), "jobs": verification.jobs, "threads": THREADS,
                "cpu": verification.cpu, "machine": platform.machine(), "budget_s": verification.budget_s,

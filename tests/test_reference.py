@@ -22,8 +22,9 @@ from mmc_core.deep import DeepClusterer
 from mmc_core.experiments.provenance import cpu_identity
 from mmc_core import __main__ as cli
 from mmc_core import paths
-from mmc_core.experiments.reference import (MANIFEST, MANIFEST_COMMAND, audit_record, audit_store, iter_records,
-                                            manifest_fix, manifest_problems, ship, spec_of, write_manifest)
+from mmc_core.audit import audit_store, ship
+from mmc_core.experiments.reference import (MANIFEST, MANIFEST_COMMAND, audit_record, iter_records, manifest_fix,
+                                            manifest_problems, spec_of, write_manifest)
 from mmc_core.experiments.runner import run_one
 from mmc_core.methods import method_class
 from mmc_core.paths import REFERENCE_DIR, REFERENCE_RUNS_DIR
@@ -120,7 +121,7 @@ def test_a_deleted_and_an_added_file_fail_the_audit_naming_them(store):
     deleted = next((store / "multiclust").rglob("seed*.json"))
     deleted.unlink()
     added = store / "verify" / "stray.json"
-    added.parent.mkdir()
+    added.parent.mkdir(exist_ok=True)
     added.write_text("{}")
     assert manifest_problems(store) == [f"{deleted.relative_to(store).as_posix()}: listed in {MANIFEST} but missing",
                                         f"{added.relative_to(store).as_posix()}: not listed in {MANIFEST} (added)"]

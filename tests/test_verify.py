@@ -1,4 +1,4 @@
-"""`make verify` (mmc_core.experiments.verify): the comparison rule, the sample it draws, and an end-to-end
+"""`make verify` (mmc_core.verify): the comparison rule, the sample it draws, and an end-to-end
 re-computation of a cheap shipped run, which a tampered record must fail."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from scipy import stats
 
 from mmc_core.data import load_dataset
 from mmc_core.experiments.reference import iter_records
-from mmc_core.experiments.verify import (Group, Item, judge, prediction_interval, rule_for, select_sample,
+from mmc_core.verify import (Group, Item, judge, prediction_interval, rule_for, select_sample,
                                          summary_table, verify, write_summary)
 
 HERE = "Some CPU, avx512f"
