@@ -217,11 +217,31 @@ def run_one(spec: RunSpec, data_dir: str | None = None, profile: str | None = No
     return _record(spec, model, pred, time.perf_counter() - start, start, views, labels, profile)
 
 
+def check_one_cell_specs(specs: Sequence[RunSpec]) -> None:
+    """run_together's precondition: specs that differ only in seed, each seed once; else a ValueError naming what
+    differs."""
+    if not specs:
+        raise ValueError("run_together needs at least one run.")
+    facets = {"method": lambda s: s.method.lower(), "dataset": lambda s: s.dataset,
+              "parameters": lambda s: repr(sorted(s.params.items())), "scaling": RunSpec.resolved_scaling,
+              "outputs": lambda s: repr(sorted(s.outputs))}
+    differing = [name for name, facet in facets.items() if len({facet(s) for s in specs}) > 1]
+    if differing:
+        raise ValueError(f"run_together trains the seeds of one cell; these runs also differ in "
+                         f"{', '.join(differing)}: group them by config_id (run_grid does) and call it per group.")
+    seeds = [s.seed for s in specs]
+    if len(set(seeds)) < len(seeds):
+        raise ValueError(f"run_together was given a seed more than once ({sorted(seeds)}): each seed is one run.")
+
+
 def run_together(specs: Sequence[RunSpec], data_dir: str | None = None,
                  profile: str | None = None) -> list[dict[str, Any]]:
     """The runs of one cell (specs that differ only in seed) with their seeds trained together
     (mmc_core.deep.seeds); each record is the one `run_one` gives, but for the timing: `seconds` is the cell's
-    training time shared equally among its seeds, and the provenance names the seeds trained together."""
+    training time shared equally among its seeds, and the provenance names the seeds trained together. Specs that
+    are not one cell (another method, dataset, parameter set, scaling or outputs, or a seed twice) are refused:
+    trained together they would all run on the first one's data and be filed under the others' names."""
+    check_one_cell_specs(specs)
     first = specs[0]
     views, labels, n_clusters = _dataset(first.dataset, data_dir)
     models = [build_model(s, n_clusters) for s in specs]
