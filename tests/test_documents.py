@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from mmc_core.experiments import markdown
 from mmc_core.experiments import readme as docs
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,15 +80,15 @@ def test_license_and_citation_metadata_agree_with_the_package():
 def test_generated_prose_wraps_instead_of_widening():
     long_item = "- **inconclusive**: " + "; ".join(f"row {i}: 0.5 (n=5) vs 0.4 (n=5): +0.1 [-0.1, +0.3]" for i in
                                                     range(12))
-    wrapped = docs.wrap_block("intro\n" + long_item + "\n| a | table row stays |")
-    assert max(len(line) for line in wrapped.splitlines()) <= docs.WIDTH
+    wrapped = markdown.wrap_block("intro\n" + long_item + "\n| a | table row stays |")
+    assert max(len(line) for line in wrapped.splitlines()) <= markdown.WIDTH
     assert wrapped.splitlines()[2].startswith("  ") and wrapped.endswith("| a | table row stays |")
 
 
 def test_a_claim_row_states_its_seed_counts_and_short_title():
-    assert docs.seed_counts("A 0.5 (n=5) vs B 0.4 (n=20, 1 collapsed); C (n=5)") == "5-20"
-    assert docs.seed_counts("10 of 10 runs end with exactly the relevant words") == "-"
-    assert docs.short_claim("rapid convergence (80% of the loss decrease in 20% of epochs)") == "rapid convergence"
+    assert markdown.seed_counts("A 0.5 (n=5) vs B 0.4 (n=20, 1 collapsed); C (n=5)") == "5-20"
+    assert markdown.seed_counts("10 of 10 runs end with exactly the relevant words") == "-"
+    assert markdown.short_claim("rapid convergence (80% of the loss decrease in 20% of epochs)") == "rapid convergence"
 
 
 def test_the_summary_counts_every_verdict_per_paper(tmp_path, monkeypatch):
@@ -108,3 +109,13 @@ def test_check_names_each_stale_document(tmp_path):
     assert docs.update_documents(tmp_path, [], check=True, documents=documents) == [stale]
     assert "old" in stale.read_text()  # --check writes nothing
     assert docs.update_documents(tmp_path, [], documents=documents) == [stale] and "new" in stale.read_text()
+
+
+def test_a_wide_table_is_split_repeating_its_identifying_columns():
+    frame = pd.DataFrame({"dataset": ["Event", "MSRC-v1"], "method": ["SDCIB", "DDMC"], "empty": ["", ""],
+                          **{f"a long score column {i}": [0.5, 0.25] for i in range(8)}})
+    text = markdown.narrow_table(frame)
+    tables = text.split("\n\n")
+    assert len(tables) > 1 and markdown.widest(text) <= markdown.MAX_WIDTH
+    assert all(t.startswith("| dataset   | method   |") for t in tables) and "empty" not in text
+    assert sum(t.splitlines()[0].count("a long score column") for t in tables) == 8  # no column lost

@@ -208,7 +208,7 @@ def test_report_collects_sections(tmp_path):
     assert text.index("## Summary") < text.index("## Claims") < text.index("## Section a_section")
     assert text.count("our reading: X") == 1, "each interpretation is printed once"
     summary = text[text.index("## Summary"):text.index("## Claims")]
-    assert "| P " in summary and "ours wins" in text and "inconclusive cells" in summary
+    assert "| P " in summary and "ours wins" in text and "**Printed cells**" in summary and "inconclusive" in summary.split("**Claims**")[0]
     assert "## Degenerate partitions" in text and "Every run of every method x dataset cell (0) uses all k" in text
     table = text[text.index("## Section a_section"):text.index("## Section b_section")]
     assert "0.410 ± 0.010 (2)" in table and "+1.0 [-8.0, +10.0] ?" in table and "Data absent here: IAPR" in table
@@ -289,12 +289,12 @@ def test_smoke_profile_gives_no_fidelity_verdict(tmp_path):
     reported = pd.DataFrame([{"paper": "P", "table": "t", "dataset": "Event", "method": "KM", "metric": "acc",
                               "value": 0.4, "variant": ""}])
     comp = compare(summary, reported, tolerance=get_profile("smoke").tolerance)
-    assert list(comp.verdict) == ["smoke: not compared"]
+    assert list(comp.verdict) == ["short training: not compared"]
     save_section("s", "S", comparison=comp, profile="smoke", out_dir=tmp_path)
     text = build_report(tmp_path, records=[]).read_text()
     assert "**Smoke profile**" in text
     counts = summary_table(comp, pd.DataFrame(columns=["paper", "verdict"])).iloc[0]
-    assert counts["smoke: not compared"] == 1 and counts["cells compared"] == 0 and counts["worse"] == 0
+    assert counts["short training: not compared"] == 1 and counts["cells compared"] == 0 and counts["worse"] == 0
 
 
 def test_atomic_write_leaves_nothing_on_failure(tmp_path):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from pathlib import Path
 from typing import Callable
 
@@ -21,54 +20,12 @@ import pandas as pd
 
 from ..paths import PROJECT_ROOT
 from .benchmark import bench_block
+from .markdown import claims_markdown, ledger_markdown, protocol_markdown, verdict_counts, wrap_block
 from .report import all_claims, all_ledgers, all_protocols
 
-WIDTH = 116  # generated prose wraps here; a document's lines stay within 120 columns
 README = PROJECT_ROOT / "README.md"
 CLAIMS_DOC = PROJECT_ROOT / "docs" / "claims.md"
 TIMINGS_DOC = PROJECT_ROOT / "docs" / "timings.md"
-VERDICT_ORDER = ["holds", "does not hold", "inconclusive", "not decided", "not testable here"]
-
-
-def wrap(text: str, indent: str = "", first: str | None = None) -> str:
-    """One paragraph or list item wrapped to WIDTH columns (`first` prefixes the first line, `indent` the others)."""
-    return textwrap.fill(text, WIDTH, initial_indent=first if first is not None else indent,
-                         subsequent_indent=indent, break_on_hyphens=False, break_long_words=False)
-
-
-def wrap_block(block: str) -> str:
-    """A generated block with every over-long prose line wrapped (table rows are left as they are)."""
-    lines = []
-    for line in block.splitlines():
-        if len(line) <= WIDTH or line.startswith("|"):
-            lines.append(line)
-            continue
-        bullet = re.match(r"(\s*(?:[-*]|\d+\.)\s+)", line)
-        indent = " " * len(bullet.group(1)) if bullet else re.match(r"\s*", line).group(0)
-        lines.append(wrap(line.strip() if not bullet else line[len(bullet.group(1)):],
-                          indent, bullet.group(1) if bullet else indent))
-    return "\n".join(lines)
-
-
-def seed_counts(evidence: str) -> str:
-    """The range of seeds per row a claim's evidence names (`n=5` ... `n=20`), e.g. "5-20"; "-" where none."""
-    counts = sorted({int(n) for n in re.findall(r"\bn=(\d+)", evidence)})
-    if not counts:
-        return "-"
-    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
-
-
-def short_claim(claim: str) -> str:
-    """A claim without its parenthesised details, for the one-row-per-claim table (the evidence below keeps them)."""
-    return claim.split(" (")[0]
-
-
-def verdict_counts(claims: pd.DataFrame) -> pd.DataFrame:
-    """Per paper, its claims by verdict (the README's summary)."""
-    table = pd.crosstab(claims.paper, claims.verdict)
-    table = table[[v for v in VERDICT_ORDER if v in table] + [v for v in table if v not in VERDICT_ORDER]]
-    table.insert(0, "claims", table.sum(axis=1))
-    return table.reset_index()
 
 
 def summary_block(root: Path) -> str:
@@ -80,70 +37,19 @@ def summary_block(root: Path) -> str:
 
 
 def claims_block(root: Path) -> str:
-    """Per paper, a table with one short row per claim (verdict, seeds per row, claim, notebook), then each claim's
-    evidence below it as a list: every row's n and every comparison's 95% interval, one comparison per line."""
     claims = all_claims(root)
-    if claims.empty:
-        return "No claims: run `make report` first."
-    parts = []
-    for paper, group in claims.groupby("paper", sort=False):
-        group = group.reset_index(drop=True)
-        table = pd.DataFrame({"#": range(1, len(group) + 1), "verdict": group.verdict,
-                              "n per row": group.evidence.map(seed_counts), "claim": group.claim.map(short_claim)})
-        evidence = []
-        for number, c in enumerate(group.itertuples(), start=1):
-            evidence.append(wrap(f"**{number}. {c.claim}** — {c.verdict}; data: {c.data}; notebook `{c.section}`",
-                                 "  ", "- "))
-            evidence += [wrap(item.strip(), "    ", "  - ") for item in c.evidence.split("; ") if item.strip()]
-        parts.append(f"### {paper}\n\n" + table.to_markdown(index=False) + "\n\nEvidence:\n\n" + "\n".join(evidence))
-    return "\n\n".join(parts)
-
-
-LEDGER_READINGS = {"fixed default": "fixed default", "label-free selected": "label-free",
-                   "oracle (by labels, not adopted)": "oracle (labels, not adopted)"}
+    return claims_markdown(claims) if not claims.empty else "No claims: run `make report` first."
 
 
 def ledger_block(root: Path) -> str:
-    """The readings ledger, one item per cell: the printed value, then ours under the fixed default, the label-free
-    choice and the oracle, each on its own line."""
     ledgers = all_ledgers(root)
-    if ledgers.empty:
-        return "No readings ledger: run `make report` first."
-    items = []
-    for row in ledgers.to_dict("records"):
-        head = (f"**{row['method']} · {row['dataset']} · {row['cell']}** ({row['seeds']} seeds; printed: "
-                f"{row['printed']}; notebook `{row['section']}`)")
-        items.append(wrap(head, "  ", "- "))
-        for column, name in LEDGER_READINGS.items():
-            value = str(row.get(column, "")).replace(f"{column}: ", "")
-            if value:
-                items.append(wrap(f"{name}: {value}", "    ", "  - "))
-        gaps = [f"{c} {row[c]}" for c in ("label-free - printed", "best reading - printed") if row.get(c, "") != ""]
-        if row.get("verdict changed", "") != "":
-            gaps.append(f"verdict changed: {row['verdict changed']}")
-        if gaps:
-            items.append(wrap("; ".join(gaps), "    ", "  - "))
-    return "\n".join(items)
+    return ledger_markdown(ledgers) if not ledgers.empty else "No readings ledger: run `make report` first."
 
 
 def protocol_block(root: Path) -> str:
-    """The reporting-protocol study, per dataset one item per reading: how the runs are reported, ACC and NMI, the
-    difference from the print and the share of the gap it closes; oracle rows say so in their title."""
     protocols = all_protocols(root)
-    if protocols.empty:
-        return "No reporting-protocol study: run `make report` first."
-    parts = []
-    for (dataset, section), group in protocols.groupby(["dataset", "section"], sort=False):
-        first = group.iloc[0]
-        lines = [f"{dataset} (notebook `{section}`; printed ACC {first['printed ACC']}, NMI {first['printed NMI']}):",
-                 ""]
-        for row in group.to_dict("records"):
-            oracle = " — *oracle*, not adopted" if str(row["selection"]).startswith("oracle") else ""
-            lines.append(wrap(f"**{row['reading']}, {row['reported as']}**{oracle} ({row['runs']} runs): ACC "
-                              f"{row['ACC']}, NMI (geometric) {row['NMI (geometric)']}; ACC - printed "
-                              f"{row['ACC - printed']}, gap closed {row['ACC gap closed']}", "  ", "- "))
-        parts.append("\n".join(lines))
-    return "\n\n".join(parts)
+    return (protocol_markdown(protocols) if not protocols.empty
+            else "No reporting-protocol study: run `make report` first.")
 
 
 def timings_block(records: list[dict]) -> str:

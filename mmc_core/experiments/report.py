@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..io import atomic_write, atomic_write_text
 from ..paths import PROJECT_ROOT, results_dir
+from .markdown import claims_markdown, ledger_markdown, narrow_table, protocol_markdown, wrap_block
 from .runner import with_partition_fields
 from .tables import COMPARED, NOT_COMPARED
 from .uncertainty import FAILS, HOLDS, INCONCLUSIVE, NOT_DECIDED
@@ -144,7 +145,7 @@ def all_protocols(root: Path) -> pd.DataFrame:
 
 def summary_table(comparisons: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
     """Per paper: printed cells compared (within tolerance / better / worse), cells not compared by reason, and
-    claims by verdict — the report's first table."""
+    claims by verdict — the report's first tables (summary_lines lays them out narrow)."""
     papers = sorted(set(comparisons.get("paper", [])) | set(claims.get("paper", [])))
     rows = []
     for paper in papers:
@@ -159,12 +160,30 @@ def summary_table(comparisons: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFra
             "worse": count(comp, "verdict", "worse"), "inconclusive cells": count(comp, "verdict", INCONCLUSIVE),
             "data absent": count(comp, "verdict", "data absent"),
             "weights absent": count(comp, "verdict", "weights absent"),
-            "not run": count(comp, "verdict", "not run"), "smoke: not compared": count(comp, "verdict", NOT_COMPARED),
+            "not run": count(comp, "verdict", "not run"),
+            "short training: not compared": count(comp, "verdict", NOT_COMPARED),
             "claims hold": count(cl, "verdict", HOLDS), "do not hold": count(cl, "verdict", FAILS),
             "inconclusive": count(cl, "verdict", INCONCLUSIVE), "not decided": count(cl, "verdict", NOT_DECIDED),
             "untestable here": count(cl, "verdict", "not testable here"),
         })
     return pd.DataFrame(rows)
+
+
+CELL_COLUMNS = {"cells compared": "compared", "within tolerance": "within tol.", "inconclusive cells": "inconclusive",
+                "short training: not compared": "short training"}
+CLAIM_COLUMNS = {"claims hold": "hold", "do not hold": "do not hold", "inconclusive": "inconclusive",
+                 "not decided": "not decided", "untestable here": "untestable here"}
+
+
+def summary_lines(comparisons: pd.DataFrame, claims: pd.DataFrame) -> list[str]:
+    """The summary as two narrow tables: printed cells by verdict (and not compared, by reason), claims by verdict."""
+    table = summary_table(comparisons, claims)
+    if table.empty:
+        return []
+    cells = table.drop(columns=list(CLAIM_COLUMNS)).rename(columns=CELL_COLUMNS)
+    claim_counts = table[["paper", *CLAIM_COLUMNS]].rename(columns=CLAIM_COLUMNS)
+    return ["**Printed cells** (compared: ours has an interval to set against the print)", "",
+            narrow_table(cells, keys=1), "", "**Claims**", "", narrow_table(claim_counts, keys=1), ""]
 
 
 def paper_layout(comparison: pd.DataFrame) -> list[str]:
@@ -187,7 +206,7 @@ def paper_layout(comparison: pd.DataFrame) -> list[str]:
                 out.loc[row, "⚠ partitions"] = note
         lines += [f"**{table} table, {dataset}** (ours: mean ± std over seeds (seeds); Δ in points with its 95% "
                   "interval; ✗ worse than the tolerance, ? inconclusive; ⚠ runs using fewer clusters than asked)",
-                  "", out.fillna("").reset_index().to_markdown(index=False, disable_numparse=True), ""]
+                  "", narrow_table(out.fillna("").reset_index(), disable_numparse=True), ""]
     absent = sorted(set(comparison.loc[comparison.verdict == "data absent", "dataset"]))
     if absent:
         lines += [f"Data absent here: {', '.join(absent)} — `python -m mmc_core datasets` says how to obtain each; "
@@ -242,7 +261,7 @@ def partition_lines(records: list[dict]) -> list[str]:
     return [f"Runs whose partition uses fewer clusters than the k asked for ({len(table)} of {cells} method x dataset "
             "cells; the other cells use all k in every run). Their rows are flagged ⚠ in every table; a collapsed "
             "partition caps ACC well below what the same features allow.", "",
-            table.to_markdown(index=False), ""]
+            narrow_table(table), ""]
 
 
 def devices_used(prov: pd.DataFrame) -> list[str]:
@@ -397,17 +416,17 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
         lines.append("No sections found: run `make report` (shipped runs) or `make reproduce` first.")
     if "smoke" in profiles:
         lines += ["**Smoke profile**: a few epochs say nothing about the papers, so no cell or claim gets a verdict "
-                  "(\"smoke: not compared\", \"not testable here\").", ""]
-    lines += ["## Summary", "", summary_table(comparisons, claims).to_markdown(index=False), ""]
+                  "(\"short training: not compared\", \"not testable here\").", ""]
+    lines += ["## Summary", ""] + summary_lines(comparisons, claims)
     if not claims.empty:
-        lines += ["## Claims", "", claims.drop(columns="section").to_markdown(index=False), ""]
+        lines += ["## Claims", "", claims_markdown(claims), ""]
     lines += ["## Degenerate partitions", ""] + partition_lines(records or [])
     ledgers = all_ledgers(root)
     if not ledgers.empty:
-        lines += ["## Readings ledger", "", LEDGER_INTRO, "", ledgers.to_markdown(index=False), ""]
+        lines += ["## Readings ledger", "", LEDGER_INTRO, "", ledger_markdown(ledgers), ""]
     protocols = all_protocols(root)
     if not protocols.empty:
-        lines += ["## Reporting protocol", "", PROTOCOL_INTRO, "", protocols.to_markdown(index=False), ""]
+        lines += ["## Reporting protocol", "", PROTOCOL_INTRO, "", protocol_markdown(protocols), ""]
     interpretations: dict[str, list[str]] = {}
     figures_root = root / FIGURES_DIR
     owned, unowned = section_figures(figures_root, [f.name for f in sections])
@@ -430,7 +449,7 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
                 if comp is not None:
                     lines += ["**Datasets without printed values here** (substitutes: the claims are re-tested "
                               "on them)", ""]
-                lines += [rest.fillna("").to_markdown(index=False), ""]
+                lines += [narrow_table(rest.fillna("")), ""]
         lines += figure_lines(owned[folder.name])
     if unowned:
         lines += ["## Other figures", "", "Figures in the results directory that no notebook's source saves "
@@ -441,6 +460,4 @@ def build_report(out_dir: str | Path | None = None, records: list[dict] | None =
         lines += ["## Interpretations", ""]
         for k, (text, titles) in enumerate(interpretations.items(), 1):
             lines += [f"**({k})** used by: {'; '.join(titles)}", "", text, ""]
-    from .readme import wrap_block  # readme builds on this module
-
     return atomic_write_text(root / "REPORT.md", wrap_block("\n".join(lines)) + "\n")

@@ -77,7 +77,7 @@ class RunSettings:
     def describe(self) -> str:
         source = ("shipped reference runs (reference/runs/), nothing computed; up to " if not self.profile.computes
                   else "")
-        tolerance = self.profile.tolerance if self.profile.compares else "none (smoke: not compared)"
+        tolerance = self.profile.tolerance if self.profile.compares else "none (short training: not compared)"
         used = resolved_name(self.device) if self.profile.computes else "nothing computed"
         lines = [f"profile {self.profile.name}: {source}{self.seeds} seeds, epochs "
                  f"{self.epochs or 'as in the paper'}, tolerance {tolerance}",

@@ -12,11 +12,12 @@ from ..data import DatasetUnavailable, load_dataset
 from ..dominance import choose_dominant
 from ..metrics import METRICS
 from ..preprocessing import scale_views
+from .runner import identity_params
 from .uncertainty import INCONCLUSIVE, Row, cell_outcome
 
 ORACLE_BEST_VIEW = "best view (oracle: picked by ACC against labels)"
 
-NOT_COMPARED = "smoke: not compared"
+NOT_COMPARED = "short training: not compared"
 COMPARED = ("within tolerance", "better", "worse", INCONCLUSIVE)
 VERDICTS = (*COMPARED, NOT_COMPARED, "data absent", "not run", "reported only")
 
@@ -39,9 +40,9 @@ def collapse_note(runs_collapsed: float, n_seeds: float, min_used: float, k: flo
 
 
 def _variant(row: pd.Series) -> str:
-    """A readable name for a run's configuration: its parameters, e.g. 'view=2'."""
-    params = _params(row)
-    return ", ".join(f"{k}={v}" for k, v in sorted(params.items()))
+    """A readable name for a run's configuration: the parameters of its identity, e.g. 'view=2' (not where it ran:
+    the device)."""
+    return ", ".join(f"{k}={v}" for k, v in identity_params(_params(row)).items())
 
 
 def _params(row: pd.Series) -> dict:
@@ -122,7 +123,7 @@ def compare(
 
     implemented: method labels this artifact can run (others are "reported only"); available: datasets present
     here (others are "data absent"); a cell that could run but was not part of this grid is "not run".
-    tolerance None (the smoke profile) gives reproduced cells no verdict: "smoke: not compared".
+    tolerance None (the smoke and quick profiles) gives reproduced cells no verdict: "short training: not compared".
     """
     ours = paper_rows(summary) if not summary.empty else summary
     index = {(r.dataset, r.method_label, r.row): r for r in ours.itertuples()} if not ours.empty else {}
