@@ -92,3 +92,16 @@ def test_image_cells_without_weights_do_not_depend_on_the_local_data(tmp_path, m
         table = compare_concepts(None, reported, 0.02, implemented={"Multi-DProxy"}, weights="absent")
         verdicts.append(list(table.verdict))
     assert verdicts[0] == verdicts[1] == ["weights absent", "data absent"]  # Fruit: no public images at all
+
+
+def test_a_narrowed_report_neither_publishes_nor_checks_the_committed_one(tmp_path, monkeypatch, capsys):
+    """`make report NOTEBOOKS=<two of them>` once overwrote docs/report with a two-section report."""
+    from mmc_core.__main__ import main
+
+    docs = tmp_path / "docs-report"
+    docs.mkdir()
+    monkeypatch.setattr("mmc_core.paths.PROJECT_ROOT", tmp_path)
+    root = _results(tmp_path)
+    assert main(["report", "--results-dir", str(root), "--publish", "--docs-dir", str(docs)]) == 0
+    assert "covers 2 of the" in capsys.readouterr().out and not any(docs.iterdir())
+    assert main(["report", "--results-dir", str(root), "--check", "--docs-dir", str(docs)]) == 0
