@@ -106,3 +106,18 @@ def test_no_method_syncs_the_host_in_its_batch_loop(op_rows):
                                                            row["together (syncs/step)"])}
     assert not syncing, f"host syncs per step: {syncing}"
     assert all(op_rows[m][0]["one by one (syncs/step)"] for m in SYNCS_KEPT)  # a fixed one leaves SYNCS_KEPT
+
+
+def test_the_op_block_shows_the_counts_the_syncs_left_and_fits_the_documents(tmp_path, monkeypatch):
+    monkeypatch.setattr(benchmark, "BENCH_DIR", tmp_path)
+    assert "No op count kept" in bench_block([])
+    row = {"method": "icmvc", "dataset": "Event", "seeds": 20, "batch": 128, "one by one (ops/step)": 35500,
+           "together (ops/step)": None, "together / 1 seed (ops)": None, "one by one (syncs/step)": 60,
+           "together (syncs/step)": None, "syncing ops (1 seed)": {"nonzero": 3.0}, "syncing ops (together)": None,
+           "why not together": "ICMVC: a sparse kNN graph per batch"}
+    (tmp_path / "ops.json").write_text(json.dumps({"torch": "2", "date": "2026-12-06", "commit": "abc1234",
+                                                   "rows": [row]}))
+    block = bench_block([])
+    assert "| icmvc    |  20 |        35500 | -" in block and "commit abc1234" in block
+    assert "`icmvc`: nonzero 3 (its GCN layers" in block and "a sparse kNN graph per batch" in block
+    assert max(len(line) for line in block.splitlines()) <= 120

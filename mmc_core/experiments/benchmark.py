@@ -10,6 +10,7 @@ and the measured ratio of training together to one by one.
 from __future__ import annotations
 
 import json
+import textwrap
 import time
 from pathlib import Path
 from typing import Any, Sequence
@@ -28,6 +29,7 @@ OPS_FILE = "ops.json"  # in BENCH_DIR: the op/sync counts (device-free), apart f
 SEED_COUNTS = (1, 5, 20)
 OPS_BATCH = 128  # rows per training step of the op count
 OPS_TARGET = 1.5  # at most this many times one seed's ops per step, for S seeds together
+WIDTH = 116  # the documents' prose width
 
 
 def _synchronized(device: str) -> None:
@@ -107,7 +109,7 @@ def ops_table(kept: dict[str, Any]) -> pd.DataFrame:
     columns = {"method": "method", "seeds": "S", "one by one (ops/step)": "1 by 1 ops", "together (ops/step)":
                "together ops", "together / 1 seed (ops)": "together / 1 seed", "one by one (syncs/step)":
                "1 by 1 syncs", "together (syncs/step)": "together syncs"}
-    table = pd.DataFrame(kept["rows"])[list(columns)].rename(columns=columns).astype(object)
+    table = pd.DataFrame(kept["rows"], dtype=object)[list(columns)].rename(columns=columns)
     return table.where(table.notna(), "-")
 
 
@@ -119,16 +121,18 @@ def ops_block() -> str:
     kept = json.loads(path.read_text())
     rows = kept["rows"]
     syncing = sorted({f"`{r['method']}`: " + ", ".join(f"{k} {v:g}" for k, v in r["syncing ops (1 seed)"].items())
+                      + (f" ({SYNCS_KEPT[r['method']]})" if r["method"] in SYNCS_KEPT else "")
                       for r in rows if r["syncing ops (1 seed)"]})
     apart = sorted({f"`{r['method']}`: {r['why not together']}" for r in rows if r["why not together"]})
-    parts = [f"Per training step, counted on the CPU (torch {kept['torch']}; {kept['date']}, commit "
+    intro = (f"Per training step, counted on the CPU (torch {kept['torch']}; {kept['date']}, commit "
              f"{kept['commit'][:7]}; batches of {rows[0]['batch']}; one by one = S times one seed's step): aten ops "
-             "(each a kernel launch on a GPU) and host syncs (the host waits for the GPU). Target: S = 20 together "
-             f"at most {OPS_TARGET:g} x one seed's ops, no sync.\n\n" + ops_table(kept).to_markdown(index=False)]
-    if syncing:
-        parts.append("Host syncs per step left (one seed):\n\n" + "\n".join(f"- {line}" for line in syncing))
-    if apart:
-        parts.append("Not trained together:\n\n" + "\n".join(f"- {line}" for line in apart))
+             "(each a kernel launch on a GPU, views included) and host syncs (the host waits for the GPU). Target: "
+             f"S = 20 together at most {OPS_TARGET:g} x one seed's ops, no sync.")
+    parts = [textwrap.fill(intro, WIDTH) + "\n\n" + ops_table(kept).to_markdown(index=False)]
+    for title, lines in (("Host syncs per step left (one seed):", syncing), ("Not trained together:", apart)):
+        if lines:
+            parts.append(title + "\n\n" + "\n".join(textwrap.fill(line, WIDTH, initial_indent="- ",
+                                                                     subsequent_indent="  ") for line in lines))
     return "\n\n".join(parts)
 
 
