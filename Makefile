@@ -8,8 +8,9 @@
 #   make weights                   OpenAI's CLIP ViT-B-32 (Multi-DProxy's frozen encoder) into WEIGHTS_DIR, checking sha256
 #   make reproduce PROFILE=full CLIP_WEIGHTS=data/raw/clip/ViT-B-32.pt NOTEBOOKS="$(ls notebooks/multidproxy/*)"  (images)
 #   make lab                       JupyterLab on the notebooks
-#   make bench                     seconds per epoch: per method, and S = 1, 5, 20 seeds one by one vs together;
-#                                  the full profile's projected time (BENCH_KEEP=1 keeps the table for the README)
+#   make bench                     aten ops and host syncs per step, and seconds per epoch: per method, and S = 1,
+#                                  5, 20 seeds one by one vs together; the full profile's projected time
+#                                  (BENCH_KEEP=1 keeps the tables for the README)
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
 
