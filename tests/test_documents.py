@@ -119,3 +119,15 @@ def test_a_wide_table_is_split_repeating_its_identifying_columns():
     assert len(tables) > 1 and markdown.widest(text) <= markdown.MAX_WIDTH
     assert all(t.startswith("| dataset   | method   |") for t in tables) and "empty" not in text
     assert sum(t.splitlines()[0].count("a long score column") for t in tables) == 8  # no column lost
+
+
+def test_the_gpu_line_comes_from_the_kept_op_count(tmp_path):
+    ops = tmp_path / "ops.json"
+    rows = [{"method": "ddmc", "seeds": 20, "together / 1 seed (ops)": 1.19, "one by one (syncs/step)": 0},
+            {"method": "ddmc", "seeds": 1, "together / 1 seed (ops)": 1.18, "one by one (syncs/step)": 0},
+            {"method": "icmvc", "seeds": 1, "together / 1 seed (ops)": None, "one by one (syncs/step)": 3},
+            {"method": "icmvc", "seeds": 20, "together / 1 seed (ops)": None, "one by one (syncs/step)": 60}]
+    ops.write_text(json.dumps({"rows": rows}))
+    line = docs.gpu_block(ops)
+    assert "ddmc 1.19" in line and "icmvc 1" not in line and "none but icmvc" in line
+    assert "No op count kept" in docs.gpu_block(tmp_path / "absent.json")

@@ -123,10 +123,25 @@ def verify_block(summary_path: Path = VERIFY_SUMMARY) -> str:
     return "\n".join(lines)
 
 
+def gpu_block(ops_path: Path = PROJECT_ROOT / "reference" / "bench" / "ops.json") -> str:
+    """The README's line on the GPU path, from the kept op/sync count: per batching method, 20 seeds together over one
+    seed's aten ops per step, and the methods that still sync inside their batch loop."""
+    if not ops_path.exists():
+        return "No op count kept: run `make bench BENCH_KEEP=1`."
+    rows = json.loads(ops_path.read_text())["rows"]
+    ratios = [f"{r['method']} {r['together / 1 seed (ops)']:.2f}" for r in rows
+              if r["seeds"] == 20 and r["together / 1 seed (ops)"] is not None]
+    syncing = sorted({r["method"] for r in rows if r["seeds"] == 1 and r["one by one (syncs/step)"]})
+    return (f"Counted on the CPU (aten ops per training step, each a kernel launch on a GPU; details in "
+            f"[docs/timings.md](docs/timings.md)): 20 seeds trained together cost, over one seed's step, "
+            f"{', '.join(ratios)}; one by one they cost 20 times. Host syncs inside the batch loop: "
+            f"{'none' if not syncing else 'none but ' + ', '.join(syncing)}.")
+
+
 def document_blocks(root: Path, records: list[dict]) -> dict[Path, dict[str, Callable[[], str]]]:
     """Per generated document, its blocks (each computed when asked)."""
     return {
-        README: {"summary": lambda: summary_block(root), "verify": verify_block},
+        README: {"summary": lambda: summary_block(root), "verify": verify_block, "gpu": gpu_block},
         CLAIMS_DOC: {"claims": lambda: claims_block(root), "ledger": lambda: ledger_block(root),
                      "protocol": lambda: protocol_block(root)},
         TIMINGS_DOC: {"timings": lambda: timings_block(records), "bench": lambda: bench_block(records)},
