@@ -18,7 +18,7 @@ from mmc_core.experiments import readme as docs
 ROOT = Path(__file__).resolve().parents[1]
 README_MAX_LINES = 160
 MAX_WIDTH = 120
-READ_FIRST = ["README.md", "docs/usage.md", "docs/claims.md", "docs/timings.md"]
+READ_FIRST = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").glob("*.md"))]
 
 
 def prose_lines(path: Path) -> list[tuple[int, str]]:
