@@ -53,6 +53,28 @@ def atomic_write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=1, sort_keys=True, default=_json_default))
 
 
+class NotJsonObject(ValueError):
+    """A file meant to hold a JSON object that cannot be read (`cause`: why) or holds another JSON value (`found`: its
+    type's name); callers say what the file is and how to mend it."""
+
+    def __init__(self, path: Path, cause: Exception | None = None, found: str | None = None):
+        self.path, self.cause, self.found = path, cause, found
+        super().__init__(f"{path} cannot be read ({cause})" if cause is not None
+                         else f"{path} holds a JSON {found}, not an object")
+
+
+def read_json_object(path: str | os.PathLike) -> dict[str, Any]:
+    """The JSON object a file holds; NotJsonObject if it cannot be read or holds another JSON value."""
+    path = Path(path)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise NotJsonObject(path, cause=err) from None
+    if not isinstance(value, dict):
+        raise NotJsonObject(path, found=type(value).__name__)
+    return value
+
+
 def _json_default(obj: Any) -> Any:
     """numpy scalars/arrays to plain Python for json."""
     if hasattr(obj, "tolist"):

@@ -27,7 +27,7 @@ import numpy as np
 from mmc_core import paths
 from mmc_core.data.loaders import load_image_dataset
 from mmc_core.encoders.clip import ClipEncoder
-from mmc_core.io import atomic_write, atomic_write_json, ensure_writable_dir
+from mmc_core.io import NotJsonObject, atomic_write, atomic_write_json, ensure_writable_dir, read_json_object
 
 
 ARRAY_SHA256 = "array_sha256"  # the sidecar's checksum of the .npy file's bytes
@@ -108,13 +108,10 @@ def _read_sidecar(path: Path, sidecar: Path) -> dict[str, Any]:
         raise FeatureCacheMismatch(f"The cached features {path} are not those asked for (its sidecar {sidecar.name} "
                                    f"is missing). {fix}")
     try:
-        stored = json.loads(sidecar.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise FeatureCacheMismatch(f"The sidecar {sidecar} of the cached features {path} cannot be read ({err}). "
-                                   f"{fix}") from None
-    if not isinstance(stored, dict):
-        raise FeatureCacheMismatch(f"The sidecar {sidecar} of the cached features {path} is not a JSON object. {fix}")
-    return stored
+        return read_json_object(sidecar)
+    except NotJsonObject as err:
+        problem = f"cannot be read ({err.cause})" if err.cause is not None else "is not a JSON object"
+        raise FeatureCacheMismatch(f"The sidecar {sidecar} of the cached features {path} {problem}. {fix}") from None
 
 
 def _check(path: Path, sidecar: Path, record: dict[str, Any], stored: dict[str, Any]) -> None:

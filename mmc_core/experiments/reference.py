@@ -12,14 +12,13 @@ that its scores follow from its labels, and that its provenance is complete — 
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
 
 from ..data.tasks import image_set
-from ..io import atomic_write_text
+from ..io import NotJsonObject, atomic_write_text, read_json_object
 from ..metrics import evaluate
 from ..paths import REFERENCE_CONCEPT_RUNS_DIR, REFERENCE_DIR, REFERENCE_RUNS_DIR
 from .runner import RunSpec, partition_fields
@@ -39,13 +38,12 @@ def record_paths(root: str | Path) -> list[Path]:
 def read_json_record(path: Path) -> dict[str, Any]:
     """One stored record; ValueError naming the file if it is not a JSON object."""
     try:
-        record = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"Run record {path} cannot be read ({err}); restore it (`git checkout -- {path}` for a "
+        return read_json_object(path)
+    except NotJsonObject as err:
+        if err.cause is None:
+            raise ValueError(f"Run record {path} holds a JSON {err.found}, not a run record (an object).") from None
+        raise ValueError(f"Run record {path} cannot be read ({err.cause}); restore it (`git checkout -- {path}` for a "
                          f"shipped one) or delete it.") from None
-    if not isinstance(record, dict):
-        raise ValueError(f"Run record {path} holds a JSON {type(record).__name__}, not a run record (an object).")
-    return record
 
 
 def iter_records(root: str | Path = REFERENCE_RUNS_DIR) -> Iterator[tuple[Path, dict[str, Any]]]:

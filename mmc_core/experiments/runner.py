@@ -28,7 +28,7 @@ from ..data import canonical_name, get_entry, load_dataset
 from ..data.registry import unavailable
 from ..deep.device import gpu_problem
 from ..deep.seeds import fit_seeds, why_not_together
-from ..io import atomic_write_json, ensure_writable_dir
+from ..io import NotJsonObject, atomic_write_json, ensure_writable_dir, read_json_object
 from ..methods import make, method_class
 from ..metrics import evaluate
 from ..paths import results_dir
@@ -360,12 +360,11 @@ def read_record(spec: Any, path: Path) -> dict[str, Any]:
     """A stored run record, checked against the spec it is filed under (a RunSpec, or any run with `config` and
     `seed`, as multiclust's ConceptRun); any problem names the file."""
     try:
-        record = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"Run record {path} cannot be read ({err}); delete it to recompute the run.") from None
-    if not isinstance(record, dict):
-        raise ValueError(f"Run record {path} holds a JSON {type(record).__name__}, not a run record (an object); "
-                         "delete it to recompute the run.")
+        record = read_json_object(path)
+    except NotJsonObject as err:
+        problem = (f"cannot be read ({err.cause})" if err.cause is not None
+                   else f"holds a JSON {err.found}, not a run record (an object)")
+        raise ValueError(f"Run record {path} {problem}; delete it to recompute the run.") from None
     expected = {**spec.config, "seed": spec.seed}
     found = {key: record.get(key) for key in expected}
     if json.dumps(found, sort_keys=True, default=str) != json.dumps(expected, sort_keys=True, default=str):
