@@ -44,7 +44,7 @@ LAB_PORT    ?= 8888
 DASK_SCHEDULER ?=
 export MMC_DASK_SCHEDULER := $(DASK_SCHEDULER)
 # SEEDS_TOGETHER: a cell's seeds train as one batched computation where the method can (IDMC, DDMC, SDCIB, EAMC,
-# SiMVC, CoMVC, SCMVC, SSLNMVC; mmc_core.deep.seeds): 1 always, 0 never, unset on a CUDA GPU only: one kernel launch
+# SiMVC, CoMVC, SCMVC, SSLNMVC, ICMVC; mmc_core.deep.seeds): 1 always, 0 never, unset on a CUDA GPU only: one kernel launch
 # for all seeds per op; records equal to the sequential runs' within float tolerance (on the CPU one by one stays bit-equal)
 SEEDS_TOGETHER ?=
 export MMC_SEEDS_TOGETHER := $(SEEDS_TOGETHER)

@@ -3,6 +3,8 @@ device, with its outputs back on the host. Skipped, with the reason, on a machin
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -27,6 +29,28 @@ def test_deep_method_trains_on_cuda(name):
     labels = model.fit_predict(views)
     assert model.device_.type == "cuda" and next(model.model_.parameters()).is_cuda
     assert isinstance(labels, np.ndarray) and labels.shape == (len(views[0]),)
+
+
+@pytest.mark.parametrize("name", DEEP)
+def test_no_host_sync_inside_the_batch_loop_on_cuda(name):
+    """CUDA's own sync detector confirms the CPU op count (tests/test_benchmark.py): the syncs it reports
+    (set_sync_debug_mode "warn") in a fit of 4 batches minus those of a fit of 2 are what 2 training steps add, and
+    must be none; per-epoch syncs (labels, history, schedules) cancel out."""
+    views, _ = two_view_minmax()
+    params = {**SMALL[name], "epochs": 1, "batch_size": 16, "device": "cuda"}
+
+    def syncs(rows: int) -> int:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            torch.cuda.set_sync_debug_mode("warn")
+            try:
+                make(name, n_clusters=3, random_state=0, **params).fit([v[:rows] for v in views])
+            finally:
+                torch.cuda.set_sync_debug_mode("default")
+        return sum("synchronizing CUDA operation" in str(w.message) for w in caught)
+
+    syncs(32)  # warm-up: first-call work is not a step's
+    assert syncs(64) - syncs(32) == 0
 
 
 @pytest.mark.parametrize("cls", [MultiDProxy, MultiMaP])

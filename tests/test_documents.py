@@ -59,6 +59,20 @@ def test_the_handbook_names_every_notebook_package_and_make_target():
         "docs/usage.md's Commands lack a Make target"
 
 
+def test_the_makefile_and_handbook_name_exactly_the_methods_that_train_seeds_together():
+    """Fails when a method starts or stops batching its seeds and the two lists are not updated."""
+    from mmc_core.methods import available, method_class
+
+    together = {method_class(m).reported_as for m in available()
+                if getattr(method_class(m), "trains_seeds_together", False)}
+    makefile = (ROOT / "Makefile").read_text()
+    listed = re.search(r"where the method can \(([^;]*);", makefile.replace("\n# ", " ")).group(1)
+    assert set(listed.split(", ")) == together, "the Makefile's SEEDS_TOGETHER comment"
+    usage = " ".join((ROOT / "docs/usage.md").read_text().split())
+    listed = re.search(r"`\)\. ([A-Za-z, ]*) train together;", usage).group(1).replace(" and ", ", ")
+    assert set(listed.split(", ")) == together, "docs/usage.md's seeds-together section"
+
+
 def test_the_readme_links_every_document_it_names():
     text = (ROOT / "README.md").read_text()
     for target in re.findall(r"\]\(([^)#]+)(?:#[^)]*)?\)", text):

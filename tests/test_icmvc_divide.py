@@ -7,12 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mmc_core.losses import info_nce
 from mmc_core.methods import make
 from mmc_core.methods.divide import DIVIDE, kernel_affinity, random_walk_targets, soft_target_nce
-from mmc_core.methods.icmvc import ICMVC, high_confidence_target
-from mmc_core.nn import normalized_adjacency, symmetric_knn
+from mmc_core.methods.icmvc import ICMVC, high_confidence_target, kl_batchmean
+from mmc_core.nn import dense_adjacency, normalized_adjacency, symmetric_knn
 from mmc_core.metrics import accuracy
 from mmc_core.preprocessing import scale_views
 
@@ -176,6 +177,34 @@ def test_icmvc_graph_is_the_normalised_symmetric_knn_graph():
     d = A.sum(dim=1).float()
     torch.testing.assert_close(normalized_adjacency(x, 1).to_dense(), A.float() / torch.sqrt(torch.outer(d, d)))
     torch.testing.assert_close(normalized_adjacency(x, 0).to_dense(), torch.eye(5))  # knn=0: GCN = MLP
+
+
+def test_icmvc_graph_is_sparse_on_the_cpu_dense_when_asked_and_both_propagate_alike():
+    """The CPU keeps the sparse product of the shipped runs; `dense_adjacency` (a GPU's form, and seeds batched under
+    vmap) gives the same matrix, and a propagation that agrees within float rounding, gradients included."""
+    x = torch.rand(300, 12, generator=torch.Generator().manual_seed(0))
+    sparse = normalized_adjacency(x, 10)
+    with dense_adjacency():
+        dense = normalized_adjacency(x, 10)
+    assert sparse.is_sparse and not dense.is_sparse and dense.shape == (300, 300)
+    assert torch.equal(sparse.to_dense(), dense)
+    w = torch.randn(12, 8, requires_grad=True)
+    grads = []
+    for adj in (sparse, dense):
+        out = adj @ (x @ w)
+        (grad,) = torch.autograd.grad(out.square().sum(), w)
+        grads.append((out, grad))
+    torch.testing.assert_close(grads[0], grads[1])
+    assert normalized_adjacency(x, 10).is_sparse  # the context ended: sparse again
+
+
+def test_icmvc_guiding_kl_is_kl_div_bit_for_bit():
+    """The written-out KL (batchable) gives kl_div's bits: the shipped ICMVC runs are unchanged by it."""
+    g = torch.Generator().manual_seed(1)
+    y = torch.softmax(3 * torch.randn(50, 6, generator=g), dim=1)
+    target = high_confidence_target([torch.softmax(torch.randn(50, 6, generator=g), dim=1), y])
+    log_y = torch.log(y.clamp_min(1e-12))
+    assert torch.equal(kl_batchmean(target, log_y), F.kl_div(log_y, target, reduction="batchmean"))
 
 
 def test_icmvc_high_confidence_target_and_fusion(fitted, planted):

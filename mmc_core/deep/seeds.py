@@ -12,7 +12,8 @@ index tensor per step. One Adam over the stacked parameters (Adam is elementwise
 one learning-rate schedule, as the seeds share their settings), and one for the stacked auxiliary modules (SDCIB's
 critics, EAMC's discriminators). Random draws in the loss terms (torch.randperm, torch.multinomial: SDCIB's
 shuffled pairs, CoMVC's negatives) come from each seed's own stream, the global generator as its sequential fit
-finds it (`SeedOps`). vmap's kernels sum in another order than the sequential fit's (a linear layer is matmul +
+finds it (`SeedOps`); graph propagations are dense (`dense_adjacency`: a sparse tensor's
+size is data-dependent, which vmap cannot batch). vmap's kernels sum in another order than the sequential fit's (a linear layer is matmul +
 add, not addmm): each seed's parameters, history and labels equal its sequential run's within float tolerance
 (tests/test_seeds.py), not bit for bit; on the CPU seeds are therefore trained one by one unless asked.
 
@@ -33,6 +34,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_flatten, tree_unflatten
 
+from ..nn import dense_adjacency
 from .engine import Batch, Ctx, DeepClusterer, Stage, batch_sizes, step_auxiliary, train_networks
 
 
@@ -313,7 +315,7 @@ class StackedNetworks:
         """fn(model, batch, *extra) for every seed at once: its network, its batch, its slice of `extra`."""
         def one(params, buffers, views, idx, *extra):
             state = {f"net.{name}": t for name, t in {**params, **buffers}.items()}
-            with SeedOps(self.draws, idx):
+            with SeedOps(self.draws, idx), dense_adjacency():  # a sparse graph cannot be batched
                 return functional_call(self.call, state, (fn, Batch(views, idx), *extra))
 
         return vmap(one, randomness="error")(self.params, self.buffers, views, idx, *extra)

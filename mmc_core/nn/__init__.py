@@ -4,7 +4,8 @@ fusions, neighbourhood graphs and the multi-level autoencoder of the MFLVC famil
 from .autoencoders import MultiLevelAutoencoder
 from .blocks import DDCHead, ViewDecoders, ViewEncoders, mlp
 from .fusion import SampleAttentionFusion, ViewAttentionFusion, WeightedMeanFusion
-from .graphs import knn_graph, normalized_adjacency, symmetric_knn
+from .graphs import dense_adjacency, knn_graph, normalized_adjacency, symmetric_knn
 
 __all__ = ["DDCHead", "MultiLevelAutoencoder", "SampleAttentionFusion", "ViewAttentionFusion", "ViewDecoders",
-           "ViewEncoders", "WeightedMeanFusion", "knn_graph", "mlp", "normalized_adjacency", "symmetric_knn"]
+           "ViewEncoders", "WeightedMeanFusion", "dense_adjacency", "knn_graph", "mlp", "normalized_adjacency",
+           "symmetric_knn"]

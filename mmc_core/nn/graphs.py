@@ -3,7 +3,13 @@ normalised adjacency of a graph convolution. Shared by IDMC's interest values, I
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Iterator
+
 import torch
+
+_DENSE_EVERYWHERE = ContextVar("dense_everywhere", default=False)
 
 
 @torch.no_grad()
@@ -38,12 +44,30 @@ def symmetric_knn(x: torch.Tensor, k: int) -> torch.Tensor:
     return mask | mask.t() | eye
 
 
+@contextmanager
+def dense_adjacency() -> Iterator[None]:
+    """While active, `normalized_adjacency` is dense on the CPU too, as on a GPU: the CPU op count
+    (mmc_core.deep.opcount) then measures the path a GPU runs, and tests compare the two forms."""
+    token = _DENSE_EVERYWHERE.set(True)
+    try:
+        yield
+    finally:
+        _DENSE_EVERYWHERE.reset(token)
+
+
 @torch.no_grad()
 def normalized_adjacency(x: torch.Tensor, k: int) -> torch.Tensor:
-    """Sparse D^-1/2 (A + I) D^-1/2 of the symmetric kNN graph A of the rows of x (the standard GCN propagation)."""
+    """D^-1/2 (A + I) D^-1/2 of the symmetric kNN graph A of the rows of x (the standard GCN propagation), to be
+    multiplied as `adj @ h`. Sparse (COO) on the CPU: about 2k + 1 entries per row, the product the shipped runs
+    computed. Dense on a GPU: a sparse tensor's size is its edge count, which the host must read every step (nonzero:
+    a host sync), while the dense one has fixed shapes and costs little at these sizes (the kNN search already holds
+    the n x n distances). The two forms agree within float rounding (tests/test_icmvc_divide.py)."""
     graph = symmetric_knn(x, k)
-    rows, cols = graph.nonzero(as_tuple=True)
     deg = graph.sum(dim=1).to(x.dtype)
+    if x.device.type != "cpu" or _DENSE_EVERYWHERE.get():
+        scale = deg.rsqrt()
+        return graph.to(x.dtype) * scale[:, None] * scale[None, :]
+    rows, cols = graph.nonzero(as_tuple=True)
     values = deg[rows].rsqrt() * deg[cols].rsqrt()
     return torch.sparse_coo_tensor(torch.stack([rows, cols]), values, graph.shape, is_coalesced=True,
                                    check_invariants=False)  # nonzero() lists (row, col) sorted, once each
