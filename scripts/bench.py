@@ -20,12 +20,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import sys
 
 import torch
 from tqdm.auto import tqdm
 
 from mmc_core.data import load_dataset
 from mmc_core.deep import DeepClusterer
+from mmc_core.deep.device import DeviceUnavailable, cpu_fallback_warning, resolve_device
 from mmc_core.dominance import choose_dominant
 from mmc_core.experiments.benchmark import (BENCH_DIR, OPS_FILE, SEED_COUNTS, bench_path, bench_table, measure_case,
                                             measure_ops, merge_bench, ops_table)
@@ -49,11 +51,16 @@ def main() -> None:
     which.add_argument("--no-ops", action="store_true", help="time only")
     args = parser.parse_args()
     stamp = {"date": datetime.date.today().isoformat(), "commit": code_version()}  # the code that runs, at start
+    try:
+        device = str(resolve_device(args.device))  # as every run resolves it: `cuda` without a usable GPU is refused
+    except DeviceUnavailable as err:
+        sys.exit(f"bench: {err}")
+    if not args.ops_only and cpu_fallback_warning(args.device):
+        print(cpu_fallback_warning(args.device), file=sys.stderr)
     if not args.no_ops:
         count_ops(args.methods, sorted(args.seeds), stamp, args.keep)
     if args.ops_only:
         return
-    device = ("cuda" if torch.cuda.is_available() else "cpu") if args.device == "auto" else args.device
     where = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU: {cpu_identity()}"
     print(f"{where}; {thread_count()} thread(s); torch {torch.__version__}")
     rows = []

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from synthetic import two_view_minmax
 
 from mmc_core.experiments import benchmark
@@ -13,6 +17,8 @@ from mmc_core.deep import DeepClusterer
 from mmc_core.experiments.benchmark import (OPS_TARGET, bench_block, full_profile_estimate,
                                             measure_case, measure_ops, merge_bench)
 from mmc_core.methods import available, make, method_class
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def record(method: str, dataset: str, config: str, seconds: float) -> dict:
@@ -131,3 +137,13 @@ def test_the_op_block_shows_the_counts_the_syncs_left_and_fits_the_documents(tmp
     assert "| icmvc    |  20 |        35500 | -" in block and "commit abc1234" in block
     assert "`icmvc`: nonzero 3" in block and "a sparse kNN graph per batch" in block
     assert max(len(line) for line in block.splitlines()) <= 120
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has a usable GPU")
+def test_bench_resolves_its_device_as_runs_do_and_refuses_cuda_without_a_gpu():
+    """`--device cuda` with no usable GPU stops at once with the reason (it used to test torch.cuda.is_available()
+    only after counting ops, and `auto` fell back to the CPU without a word)."""
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--device", "cuda", "--ops-only"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and result.stderr.startswith("bench: device='cuda' was asked for, but")
+    assert "Traceback" not in result.stderr

@@ -222,3 +222,32 @@ def test_no_import_cycle_between_packages():
 
     cycles = sorted(unit for unit in graph if reaches(unit, unit, {unit}))
     assert not cycles, {unit: sorted(graph[unit]) for unit in cycles}
+
+
+def private_imports_across_units() -> list[str]:
+    """'module: name from unit' for each private name (one leading underscore) a module of mmc_core imports from
+    another top-level unit (a private helper of data/ used by encoders/ would be one)."""
+    import ast
+
+    root = ROOT / "mmc_core"
+    found = []
+    for path in root.rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.ImportFrom) or not node.module and not node.level:
+                continue
+            if node.level:
+                base = list(parts[:-1])[: len(parts) - node.level]
+                target = [*base, *(node.module.split(".") if node.module else [])]
+            elif node.module.startswith("mmc_core."):
+                target = node.module.split(".")[1:]
+            else:
+                continue
+            private = [a.name for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+            if target and target[0] != parts[0] and private:
+                found += [f"{'/'.join(parts)}: {name} from {'.'.join(target)}" for name in private]
+    return found
+
+
+def test_no_private_name_is_imported_across_packages():
+    assert not private_imports_across_units()

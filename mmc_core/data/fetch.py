@@ -90,7 +90,9 @@ def _install(dest: Path, spec_bytes: int, spec_sha256: str, write: Callable[[Bin
             dest.parent.rmdir()  # leave no empty directory behind a failed first fetch
 
 
-def _download(url: str, out: BinaryIO, label: str) -> None:
+def download_to(url: str, out: BinaryIO, label: str) -> None:
+    """Write what `url` serves into `out`, with a progress bar labelled `label`; a network failure is a FetchError
+    naming the URL. Shared with `make weights` (mmc_core.encoders.fetch)."""
     try:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
             length = response.headers.get("Content-Length")
@@ -111,7 +113,7 @@ class _ArchiveCache:
             if self._dir is None:
                 self._dir = Path(tempfile.mkdtemp(prefix="mmc-fetch-"))
             path = self._dir / f"archive{len(self._files)}.zip"
-            _install(path, size, sha256, lambda out: _download(url, out, Path(url).name))
+            _install(path, size, sha256, lambda out: download_to(url, out, Path(url).name))
             self._files[url] = path
         return self._files[url]
 
@@ -133,7 +135,7 @@ def _routes(spec: FileSpec, mirror: Path | None, download: bool,
                 _stream(handle, out, source.stat().st_size, label)
         routes.append((f"mirror {mirror}", copy))
     if download and spec.url:
-        routes.append(("download", lambda out: _download(spec.url, out, label)))
+        routes.append(("download", lambda out: download_to(spec.url, out, label)))
     if download and spec.archive:
         arc = spec.archive
 

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from mmc_core.data.fetch import FetchError, _download
+from mmc_core.data.fetch import FetchError, download_to
 from mmc_core.data.registry import sha256_file
 from mmc_core.encoders.clip import KNOWN_WEIGHTS, KnownWeights, weights_dir
 from mmc_core.io import atomic_write
@@ -32,7 +32,7 @@ def fetch_weights(known: KnownWeights, dest: Path) -> str:
 
 def _download_checked(known: KnownWeights, tmp: Path) -> None:
     with open(tmp, "wb") as out:
-        _download(known.url, out, known.filename)
+        download_to(known.url, out, known.filename)
     digest = sha256_file(tmp)
     if digest != known.sha256:
         raise FetchError(f"the download has sha256 {digest}")
@@ -49,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             status = fetch_weights(known, dest)
         except (FetchError, OSError) as exc:
-            reason = exc.__cause__ or exc  # _download wraps the network error with the URL, which is printed anyway
+            reason = exc.__cause__ or exc  # download_to wraps the network error with the URL, which is printed anyway
             print(f"error: cannot fetch {known.url} ({reason}); download it on a machine with network, check that its "
                   f"sha256 is {known.sha256}, and put it at {target}", file=sys.stderr)
             return 1
