@@ -131,6 +131,15 @@ def test_a_notebook_refuses_an_unusable_cuda_at_its_start_and_names_the_device_i
     simulate(monkeypatch, H100)
     described = resolve_settings("quick", None, None, "MSRC-v1", {"quick": ["MSRC-v1"]}, "auto").describe()
     assert f"device auto: trains on cuda:0 ({H100['name']})" in described
+    assert "datasets asked for: MSRC-v1" in described and "left out" not in described  # quick computes all
+
+
+def test_the_reference_profile_says_a_partly_shipped_dataset_is_left_out_later():
+    """describe() runs before the grid: it names the datasets asked for, and says that the grid may leave some out
+    (sdcib/01 used to list LandUse-21 as run, then leave it out)."""
+    described = resolve_settings("reference", None, None, "Event,LandUse-21", {"full": ["Event"]}, "cpu")
+    assert "datasets asked for: Event, LandUse-21" in described.describe()
+    assert "left out there, and named" in described.describe()
 
 
 def test_a_gpu_runs_provenance_names_the_gpu_driver_and_cuda(monkeypatch):

@@ -240,7 +240,7 @@ def bench_block(records: list[dict[str, Any]]) -> str:
     if not estimate.empty:
         parts.append("Full profile, projected (20 seeds for every cell of the reference store; cost per run = the "
                      "cell's median recorded wall seconds on this CPU, one thread; seeds together = that x the "
-                     "benchmark's ratio at 20 seeds):\n\n" + estimate.fillna("").rename(columns={
+                     "benchmark's ratio at 20 seeds):\n\n" + estimate.astype(object).fillna("").rename(columns={
                          "hours, seeds together": "hours together",
                          "together / one by one (20 seeds)": "ratio at 20 seeds"}).to_markdown(index=False))
     return "\n\n".join(parts)

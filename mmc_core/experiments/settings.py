@@ -82,7 +82,9 @@ class RunSettings:
         lines = [f"profile {self.profile.name}: {source}{self.seeds} seeds, epochs "
                  f"{self.epochs or 'as in the paper'}, tolerance {tolerance}",
                  f"device {self.device}: {used}",
-                 f"datasets run: {', '.join(self.datasets) or 'none'}"]
+                 f"datasets asked for: {', '.join(self.datasets) or 'none'}"]
+        if not self.profile.computes:
+            lines.append("  (a dataset with only some of a grid's runs shipped is left out there, and named)")
         lines += [f"absent here: {name} — {how}" for name, how in self.absent.items()]
         return "\n".join(lines)
 
