@@ -21,6 +21,7 @@ import argparse
 import datetime
 import json
 import sys
+from pathlib import Path
 
 import torch
 from tqdm.auto import tqdm
@@ -32,11 +33,14 @@ from mmc_core.dominance import choose_dominant
 from mmc_core.experiments.benchmark import (BENCH_DIR, OPS_FILE, SEED_COUNTS, bench_path, bench_table, measure_case,
                                             measure_ops, merge_bench, ops_table)
 from mmc_core.experiments.provenance import code_version, cpu_identity, thread_count
+from mmc_core.io import atomic_write_text
 from mmc_core.methods import available, method_class
 from mmc_core.preprocessing import scale_views
 
 MAIN_DATASET = {"idmc": "Handwritten"}  # the others: Event, the one dataset the SDCIB and DDMC papers share here
-DEEP = [m for m in available() if issubclass(method_class(m), DeepClusterer)]
+# the methods that train their seeds together first: a run cut short (the GPU check's time limit) has their rows
+DEEP = sorted((m for m in available() if issubclass(method_class(m), DeepClusterer)),
+              key=lambda m: (not getattr(method_class(m), "trains_seeds_together", False), m))
 
 
 def main() -> None:
@@ -72,17 +76,23 @@ def main() -> None:
         for row in measured:
             tqdm.write(f"{method} on {name}, {row['seeds']} seed(s): {row['one by one (s/epoch)']} s/epoch one by one, "
                        f"{row['together (s/epoch)'] or '-'} together")
-        rows += measured
-    bench = {"device": where, "device_kind": "cuda" if device.startswith("cuda") else "cpu", "torch": torch.__version__,
-             "threads": thread_count(), "epochs": args.epochs, "rows": [{**row, **stamp} for row in rows]}
+        rows += [{**row, **stamp} for row in measured]
+        if args.keep:  # after every method: a run cut short keeps what it measured
+            keep_timings({"device": where, "device_kind": "cuda" if device.startswith("cuda") else "cpu",
+                          "torch": torch.__version__, "threads": thread_count(), "epochs": args.epochs,
+                          "rows": [{**row, **stamp} for row in measured]}, bench_path(device))
+    bench = {"device": where, "torch": torch.__version__, "rows": rows}
     print()
     print(bench_table(bench).to_markdown(index=False))
     if args.keep:
-        path = bench_path(device)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        kept = merge_bench(json.loads(path.read_text()) if path.exists() else None, bench)
-        path.write_text(json.dumps(kept, indent=1) + "\n")
-        print(f"kept in {path}; `python -m mmc_core readme` writes it into README.md")
+        print(f"kept in {bench_path(device)}; `python -m mmc_core readme` writes it into README.md")
+
+
+def keep_timings(bench: dict, path: Path) -> None:
+    """Merge one method's timings into the kept file (merge_bench: a new device or setting starts it anew)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = merge_bench(json.loads(path.read_text()) if path.exists() else None, bench)
+    atomic_write_text(path, json.dumps(kept, indent=1) + "\n")  # whole, even if killed
 
 
 def count_ops(methods: list[str], seeds: list[int], stamp: dict[str, str], keep: bool) -> None:
