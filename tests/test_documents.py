@@ -145,3 +145,16 @@ def test_the_gpu_line_comes_from_the_kept_op_count(tmp_path):
     line = docs.gpu_block(ops)
     assert "ddmc 1.19" in line and "icmvc 1" not in line and "none but icmvc" in line
     assert "No op count kept" in docs.gpu_block(tmp_path / "absent.json")
+
+
+def test_the_readme_states_the_driver_this_torch_build_needs():
+    """Fails when the lock moves torch to another CUDA major version and the README keeps the old driver minimum."""
+    import torch
+
+    from mmc_core.deep.device import MIN_DRIVER
+
+    if torch.version.cuda is None:
+        pytest.skip("a CPU-only torch build: no driver needed")
+    driver = MIN_DRIVER[torch.version.cuda.split(".")[0]]
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert f"NVIDIA driver {driver} or newer" in readme
