@@ -10,6 +10,7 @@ import pytest
 import torch
 from synthetic import two_view_minmax
 from test_contract import SMALL
+from test_seeds import SEEDS, TOGETHER, assert_close_fit, views  # noqa: F401 (views: a fixture)
 
 from mmc_core.deep import DeepClusterer
 from mmc_core.deep.seeds import fit_seeds
@@ -61,19 +62,17 @@ def test_concept_method_trains_on_cuda(cls):
     assert model.features_.shape[0] == task.n_samples
 
 
-@pytest.mark.parametrize("name", [n for n in DEEP if getattr(method_class(n), "trains_seeds_together", False)])
-def test_seeds_together_on_cuda_match_their_runs_within_float_tolerance(name):
-    """On CUDA the kernels pick their own reduction order, so seeds trained together match their sequential runs
-    within float tolerance (as batched seeds do on the CPU, tests/test_seeds.py). Two epochs, so that a difference
-    has not yet grown: Adam's steps are about lr (1e-3) each, so parameters agree to a few steps, labels nearly all."""
-    views, _ = two_view_minmax()
-    params = {**SMALL[name], "epochs": 2, "device": "cuda"}
-    together = fit_seeds([make(name, n_clusters=3, random_state=s, **params) for s in range(3)], views)
-    for seed, fitted in enumerate(together):
-        alone = make(name, n_clusters=3, random_state=seed, **params).fit(views)
-        for key, value in alone.model_.state_dict().items():
-            torch.testing.assert_close(fitted.model_.state_dict()[key], value, rtol=0, atol=5e-3)
-        assert np.mean(fitted.labels_ == alone.labels_) >= 0.99
+@pytest.mark.parametrize("name", sorted(TOGETHER))
+def test_seeds_together_on_cuda_match_their_runs_within_float_tolerance(name, views):
+    """tests/test_seeds.py's check on CUDA, whose kernels pick their own reduction order: the same settings (one epoch
+    of three batches) and assertions (labels agreeing, soft assignments within 1e-3, every fitted attribute close).
+    Parameters are compared through what they compute: a bias before a BatchNorm drifts by Adam's full-size steps on
+    a gradient of rounding noise (on the CPU, 2 epochs left such biases 7.5e-3 apart while the outputs agreed)."""
+    params = {**TOGETHER[name], "epochs": 1, "device": "cuda"}
+    together = fit_seeds([make(name, 3, random_state=s, **params) for s in SEEDS], views)
+    assert all(t.device_.type == "cuda" for t in together)
+    for fitted, seed in zip(together, SEEDS):
+        assert_close_fit(fitted, make(name, 3, random_state=seed, **params).fit(views), views)
 
 
 def test_auto_trains_on_this_gpu_and_its_runs_name_it():
