@@ -78,8 +78,8 @@ if [ -n "${GPU_CHECK_STEP:-}" ]; then  # one step, run by `step` under its time 
 fi
 failed=0
 : >"$out/summary.txt"
-step device 90 devices
-step cuda-tests 150 cuda_tests
+step device 60 devices
+step cuda-tests 180 cuda_tests
 step bench 170 bench
 kind=cpu
 case "$DEVICE" in cuda*) kind=cuda ;; esac

@@ -139,7 +139,7 @@ def test_the_reference_profile_says_a_partly_shipped_dataset_is_left_out_later()
     (sdcib/01 used to list LandUse-21 as run, then leave it out)."""
     described = resolve_settings("reference", None, None, "Event,LandUse-21", {"full": ["Event"]}, "cpu")
     assert "datasets asked for: Event, LandUse-21" in described.describe()
-    assert "left out there, and named" in described.describe()
+    assert "the grid below leaves out, and names" in described.describe()
 
 
 def test_a_gpu_runs_provenance_names_the_gpu_driver_and_cuda(monkeypatch):

@@ -84,7 +84,7 @@ class RunSettings:
                  f"device {self.device}: {used}",
                  f"datasets asked for: {', '.join(self.datasets) or 'none'}"]
         if not self.profile.computes:
-            lines.append("  (a dataset with only some of a grid's runs shipped is left out there, and named)")
+            lines.append("  (the grid below leaves out, and names, any of them with only some of its runs shipped)")
         lines += [f"absent here: {name} — {how}" for name, how in self.absent.items()]
         return "\n".join(lines)
 
