@@ -46,8 +46,9 @@ def symmetric_knn(x: torch.Tensor, k: int) -> torch.Tensor:
 
 @contextmanager
 def dense_adjacency() -> Iterator[None]:
-    """While active, `normalized_adjacency` is dense on the CPU too, as on a GPU: the CPU op count
-    (mmc_core.deep.opcount) then measures the path a GPU runs, and tests compare the two forms."""
+    """While active, `normalized_adjacency` is dense on the CPU too, as on a GPU: seeds trained together use it under
+    vmap (mmc_core.deep.seeds: a sparse tensor cannot be batched), the op count (experiments.benchmark.measure_ops)
+    measures the path a GPU runs with it, and tests compare the two forms."""
     token = _DENSE_EVERYWHERE.set(True)
     try:
         yield
