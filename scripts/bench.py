@@ -59,14 +59,17 @@ def main() -> None:
         device = str(resolve_device(args.device))  # as every run resolves it: `cuda` without a usable GPU is refused
     except DeviceUnavailable as err:
         sys.exit(f"bench: {err}")
-    if not args.ops_only and cpu_fallback_warning(args.device):
-        print(cpu_fallback_warning(args.device), file=sys.stderr)
+    fallback = cpu_fallback_warning(args.device)
+    if fallback and not args.ops_only:
+        print(fallback, file=sys.stderr)
     if not args.no_ops:
         count_ops(args.methods, sorted(args.seeds), stamp, args.keep)
     if args.ops_only:
         return
     where = torch.cuda.get_device_name() if device.startswith("cuda") else f"CPU: {cpu_identity()}"
     print(f"{where}; {thread_count()} thread(s); torch {torch.__version__}")
+    setting = {"device": where, "device_kind": "cuda" if device.startswith("cuda") else "cpu",
+               "torch": torch.__version__, "threads": thread_count(), "epochs": args.epochs}
     rows = []
     for method in tqdm(args.methods, desc="bench", unit="method"):
         name = MAIN_DATASET.get(method, "Event")
@@ -76,14 +79,12 @@ def main() -> None:
         for row in measured:
             tqdm.write(f"{method} on {name}, {row['seeds']} seed(s): {row['one by one (s/epoch)']} s/epoch one by one, "
                        f"{row['together (s/epoch)'] or '-'} together")
-        rows += [{**row, **stamp} for row in measured]
+        stamped = [{**row, **stamp} for row in measured]
+        rows += stamped
         if args.keep:  # after every method: a run cut short keeps what it measured
-            keep_timings({"device": where, "device_kind": "cuda" if device.startswith("cuda") else "cpu",
-                          "torch": torch.__version__, "threads": thread_count(), "epochs": args.epochs,
-                          "rows": [{**row, **stamp} for row in measured]}, bench_path(device))
-    bench = {"device": where, "torch": torch.__version__, "rows": rows}
+            keep_timings({**setting, "rows": stamped}, bench_path(device))
     print()
-    print(bench_table(bench).to_markdown(index=False))
+    print(bench_table({**setting, "rows": rows}).to_markdown(index=False))
     if args.keep:
         print(f"kept in {bench_path(device)}; `python -m mmc_core readme` writes it into README.md")
 

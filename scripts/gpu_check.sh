@@ -13,9 +13,10 @@
 #   scripts/gpu_check.sh [FOLDER]          FOLDER: default $OUT, else results/gpu_check
 #
 # Settings (environment): DEVICE (cuda), PROFILE (full), NOTEBOOK (notebooks/idmc/01_table1_main.ipynb), DATASETS
-# (MSRC-v1), METHODS (the notebook's methods, default all), BENCH_SEEDS ("1 5 20"), BENCH_EPOCHS (3), BENCH_METHODS (every deep method), BENCH_KEEP (1: write
-# reference/bench/<device>.json and copy it), PY (.venv/bin/python where it exists, else python3), TESTS
-# (tests/test_cuda.py). The data the steps read (Event, Handwritten, and DATASETS) must be in data/raw or $MMC_DATA_DIR.
+# (MSRC-v1), METHODS (the notebook's methods, default all), BENCH_SEEDS ("1 5 20"), BENCH_EPOCHS (3), BENCH_METHODS
+# (every deep method), BENCH_KEEP (1: write reference/bench/<device>.json and copy it), PY (.venv/bin/python where it
+# exists, else python3), TESTS (tests/test_cuda.py). The data the steps read (Event, Handwritten, and DATASETS) must
+# be in data/raw or $MMC_DATA_DIR.
 # tests/test_gpu_check.py runs this script on the CPU with tiny settings, so a first call on a GPU cannot fail on a typo.
 set -u
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -1,7 +1,8 @@
 """The papers' claims as library functions (experiments.claims): each verdict computed from small hand-made frames
-that carry means, stds and seed counts, and each flips when one number moves: from "holds" to "inconclusive" when
-the 95% interval of a difference starts to span the margin (a closer mean, a wider spread, fewer seeds), and to
-"does not hold" when the interval lies wholly on the wrong side."""
+(round made-up means, none taken from a paper: printed values live only in data/reported) that carry means, stds
+and seed counts, and each flips when one number moves: from "holds" to "inconclusive" when the 95% interval of a
+difference starts to span the margin (a closer mean, a wider spread, fewer seeds), and to "does not hold" when the
+interval lies wholly on the wrong side."""
 
 from __future__ import annotations
 

@@ -12,8 +12,8 @@ index tensor per step. One Adam over the stacked parameters (Adam is elementwise
 one learning-rate schedule, as the seeds share their settings), and one for the stacked auxiliary modules (SDCIB's
 critics, EAMC's discriminators). Random draws in the loss terms (torch.randperm, torch.multinomial: SDCIB's
 shuffled pairs, CoMVC's negatives) come from each seed's own stream, the global generator as its sequential fit
-finds it (`SeedOps`); graph propagations are dense (`dense_adjacency`: a sparse tensor's
-size is data-dependent, which vmap cannot batch). vmap's kernels sum in another order than the sequential fit's (a linear layer is matmul +
+finds it (`SeedOps`); graph propagations are dense (`dense_adjacency`: a sparse tensor's size is data-dependent,
+which vmap cannot batch). vmap's kernels sum in another order than the sequential fit's (a linear layer is matmul +
 add, not addmm): each seed's parameters, history and labels equal its sequential run's within float tolerance
 (tests/test_seeds.py), not bit for bit; on the CPU seeds are therefore trained one by one unless asked.
 

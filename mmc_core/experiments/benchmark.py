@@ -81,24 +81,24 @@ def measure_ops(method: str, dataset: str, views: list, n_clusters: int, seed_co
         return make(method, n_clusters, random_state=seed, **{**(params or {}), "epochs": 1, "batch_size": size,
                                                                "device": "cpu"})
 
-    with dense_adjacency():
+    with dense_adjacency():  # the path a GPU runs
         one = per_step(lambda rows, size: build(0, size).fit(rows), views, batch_size)
         reason = why_not_together(build(0, batch_size))
-        together_counts = {}
-        for seeds in seed_counts if reason is None else ():
-            def fit_together(rows: Sequence, size: int, seeds: int = seeds) -> None:
-                fit_seeds([build(s, size) for s in range(seeds)], rows)
+        out = []
+        for seeds in seed_counts:
+            together = None
+            if reason is None:
+                def fit_together(rows: Sequence, size: int, seeds: int = seeds) -> None:
+                    fit_seeds([build(s, size) for s in range(seeds)], rows)
 
-            together_counts[seeds] = per_step(fit_together, views, batch_size)
-    out = []
-    for seeds in seed_counts:
-        together = together_counts.get(seeds)
-        out.append({"method": method, "dataset": dataset, "seeds": seeds, "batch": batch_size,
-                    "one by one (ops/step)": seeds * one.ops, "together (ops/step)": together and together.ops,
-                    "together / 1 seed (ops)": together and round(together.ops / one.ops, 2),
-                    "one by one (syncs/step)": seeds * one.syncs, "together (syncs/step)": together and together.syncs,
-                    "syncing ops (1 seed)": one.sync_ops, "syncing ops (together)": together and together.sync_ops,
-                    "why not together": reason})
+                together = per_step(fit_together, views, batch_size)
+            out.append({"method": method, "dataset": dataset, "seeds": seeds, "batch": batch_size,
+                        "one by one (ops/step)": seeds * one.ops, "together (ops/step)": together and together.ops,
+                        "together / 1 seed (ops)": together and round(together.ops / one.ops, 2),
+                        "one by one (syncs/step)": seeds * one.syncs,
+                        "together (syncs/step)": together and together.syncs,
+                        "syncing ops (1 seed)": one.sync_ops, "syncing ops (together)": together and together.sync_ops,
+                        "why not together": reason})
     return out
 
 
@@ -122,10 +122,9 @@ def ops_block() -> str:
                       for r in rows if r["syncing ops (1 seed)"]})
     apart = sorted({f"`{r['method']}`: {r['why not together']}" for r in rows if r["why not together"]})
     intro = (f"Per training step, counted on the CPU (torch {kept['torch']}; {kept['date']}, commit "
-             f"{kept['commit'][:7]}; batches of {rows[0]['batch']}; one by one = S times one seed's step; graphs dense, as a GPU builds "
-             "them): aten ops (each a kernel launch on a GPU, views included) and host syncs (the host waits for the "
-             "GPU). Target: "
-             f"S = 20 together at most {OPS_TARGET:g} x one seed's ops, no sync.")
+             f"{kept['commit'][:7]}; batches of {rows[0]['batch']}; one by one = S times one seed's step; graphs "
+             "dense, as a GPU builds them): aten ops (each a kernel launch on a GPU, views included) and host syncs "
+             f"(the host waits for the GPU). Target: S = 20 together at most {OPS_TARGET:g} x one seed's ops, no sync.")
     parts = [textwrap.fill(intro, WIDTH) + "\n\n" + ops_table(kept).to_markdown(index=False)]
     for title, lines in (("Host syncs per step left (one seed):", syncing), ("Not trained together:", apart)):
         if lines:
